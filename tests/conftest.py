@@ -1,0 +1,43 @@
+"""Shared fixtures. The ``cos_server`` / ``cos_bucket`` fixtures come from the package's own
+pytest plugin (``cos_async.testing.pytest_plugin``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from cos_async.testing import LocalCosServer
+from tests.cos_http import CosHttp
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalCosServer]:
+    """A fresh in-memory server on this test's event loop."""
+    async with LocalCosServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    # force_close: a reset or truncated connection must not be silently retried on a new one.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as s:
+        yield s
+
+
+@pytest.fixture
+def http(server: LocalCosServer, session: aiohttp.ClientSession) -> CosHttp:
+    """Signed path-style requests to ``server``."""
+    return CosHttp(server.endpoint, server.secret_id, server.secret_key, session)
+
+
+@pytest.fixture
+def vhttp(server: LocalCosServer, session: aiohttp.ClientSession) -> CosHttp:
+    """Signed virtual-hosted requests (``Host: <bucket>.cos.<region>.myqcloud.com``)."""
+    return CosHttp(server.endpoint, server.secret_id, server.secret_key, session, virtual_host=True)
+
+
+@pytest.fixture
+async def bucket(server: LocalCosServer) -> str:
+    return server.create_bucket()
