@@ -28,7 +28,6 @@ REPEATED: frozenset[str] = frozenset(
         "CommonPrefixes",
         "CORSRule",
         "Contents",
-        "DeleteMarker",
         "Deleted",
         "Domain",
         "DomainRule",
@@ -52,7 +51,10 @@ REPEATED: frozenset[str] = frozenset(
 
 #: ``(parent, child)`` pairs for names that repeat only under one parent (``Bucket`` is a scalar
 #: in most documents, a repeated element only in ``ListAllMyBucketsResult/Buckets``).
-REPEATED_UNDER: frozenset[tuple[str, str]] = frozenset({("Buckets", "Bucket")})
+#: ``DeleteMarker`` repeats in ``ListVersionsResult`` but is a scalar ("true") in ``DeleteResult``.
+REPEATED_UNDER: frozenset[tuple[str, str]] = frozenset(
+    {("Buckets", "Bucket"), ("ListVersionsResult", "DeleteMarker")}
+)
 
 
 class XMLError(ValueError):

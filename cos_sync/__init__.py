@@ -1,17 +1,165 @@
-"""cos_sync: the synchronous facade over :mod:`cos_async` (same coroutines, a private loop thread).
+"""cos_sync: the blocking facade of :mod:`cos_async`.
 
-The facade's client is built on top of the async client; until then this package only re-exports
-the version.
+    from cos_sync import CosClient, CosConfig
+
+    with CosClient(CosConfig(region="ap-guangzhou", secret_id=..., secret_key=...)) as cos:
+        cos.upload_file("photos-1250000000", "big.bin", "big.bin")
+
+Every method of ``cos_async.AsyncCosClient`` is here as a plain call running the same coroutine
+on a private event loop thread. Configuration, results and exceptions are cos_async's own classes
+(one identity): ``except cos_async.NoSuchKey`` catches what cos_sync raises.
 """
 
 from __future__ import annotations
 
-__all__ = ["__version__"]
+import cos_async as _cos_async
+from cos_async import (
+    AccessControlPolicy,
+    AccessDenied,
+    AppendObjectResult,
+    BadDigest,
+    BucketAlreadyExists,
+    BucketInfo,
+    BucketNotEmpty,
+    CompleteMultipartUploadResult,
+    CopyObjectResult,
+    CosClientError,
+    CosConfig,
+    CosError,
+    CosServiceError,
+    CosTimeoutError,
+    CosTransportError,
+    Credentials,
+    CredentialsError,
+    CredentialsProvider,
+    DeletedObject,
+    DeleteError,
+    DeleteObjectResult,
+    DeleteObjectsResult,
+    EntityTooSmall,
+    EnvironmentCredentials,
+    Grant,
+    HeadBucketResult,
+    IntegrityError,
+    InvalidAccessKeyId,
+    InvalidArgument,
+    InvalidObjectState,
+    InvalidPart,
+    InvalidPartOrder,
+    InvalidRange,
+    ListBucketsResult,
+    ListMultipartUploadsPage,
+    ListObjectsPage,
+    ListObjectVersionsPage,
+    ListPartsPage,
+    MultipartUpload,
+    MultipartUploadInfo,
+    NoSuchBucket,
+    NoSuchKey,
+    NoSuchUpload,
+    NoSuchVersion,
+    NotModified,
+    ObjectInfo,
+    ObjectMeta,
+    ObjectNotAppendable,
+    ObjectVersionInfo,
+    PartInfo,
+    PositionNotEqualToLength,
+    PreconditionFailed,
+    PutObjectResult,
+    RefreshingCredentials,
+    RequestExpired,
+    Result,
+    RetryConfig,
+    RetryExhausted,
+    SignatureDoesNotMatch,
+    SlowDown,
+    StaticCredentials,
+    StorageClass,
+    UploadPartCopyResult,
+    UploadPartResult,
+    set_testing,
+)
+
+from ._client import CosClient, ObjectBody
+
+__all__ = [
+    "AccessControlPolicy",
+    "AccessDenied",
+    "AppendObjectResult",
+    "BadDigest",
+    "BucketAlreadyExists",
+    "BucketInfo",
+    "BucketNotEmpty",
+    "CompleteMultipartUploadResult",
+    "CopyObjectResult",
+    "CosClient",
+    "CosClientError",
+    "CosConfig",
+    "CosError",
+    "CosServiceError",
+    "CosTimeoutError",
+    "CosTransportError",
+    "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
+    "DeleteError",
+    "DeleteObjectResult",
+    "DeleteObjectsResult",
+    "DeletedObject",
+    "EntityTooSmall",
+    "EnvironmentCredentials",
+    "Grant",
+    "HeadBucketResult",
+    "IntegrityError",
+    "InvalidAccessKeyId",
+    "InvalidArgument",
+    "InvalidObjectState",
+    "InvalidPart",
+    "InvalidPartOrder",
+    "InvalidRange",
+    "ListBucketsResult",
+    "ListMultipartUploadsPage",
+    "ListObjectVersionsPage",
+    "ListObjectsPage",
+    "ListPartsPage",
+    "MultipartUpload",
+    "MultipartUploadInfo",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchUpload",
+    "NoSuchVersion",
+    "NotModified",
+    "ObjectBody",
+    "ObjectInfo",
+    "ObjectMeta",
+    "ObjectNotAppendable",
+    "ObjectVersionInfo",
+    "PartInfo",
+    "PositionNotEqualToLength",
+    "PreconditionFailed",
+    "PutObjectResult",
+    "RefreshingCredentials",
+    "RequestExpired",
+    "Result",
+    "RetryConfig",
+    "RetryExhausted",
+    "SignatureDoesNotMatch",
+    "SlowDown",
+    "StaticCredentials",
+    "StorageClass",
+    "UploadPartCopyResult",
+    "UploadPartResult",
+    "__version__",
+    "set_testing",
+]
 
 
-def __getattr__(name: str) -> str:
+def __getattr__(name: str) -> object:
     if name == "__version__":
-        from importlib.metadata import version
-
-        return version("cos-async")
+        return _cos_async.__version__
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+CosClient.__module__ = __name__
+ObjectBody.__module__ = __name__

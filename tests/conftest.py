@@ -21,7 +21,9 @@ async def server() -> AsyncIterator[LocalCosServer]:
 
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    # force_close: a reset or truncated connection must not be silently retried on a new one.
+    # force_close: no connection reuse between requests. Note that aiohttp still re-sends an
+    # idempotent request once after a reset when it can replay the body (bytes, files): fault
+    # tests that must see a reset use one-shot bodies or times=None.
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as s:
         yield s
 

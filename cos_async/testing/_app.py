@@ -878,10 +878,14 @@ class CosApp:
         i = bisect.bisect_right(keys, marker) if marker else 0
         if prefix:
             i = max(i, bisect.bisect_left(keys, prefix))
-        if delimiter and marker.startswith(prefix) and marker.endswith(delimiter):
-            if marker.find(delimiter, len(prefix)) == len(marker) - len(delimiter):
-                # The marker is a common prefix (a NextMarker): skip every key it rolls up.
-                i = max(i, bisect.bisect_left(keys, marker + "\U0010ffff"))
+        if (
+            delimiter
+            and marker.startswith(prefix)
+            and marker.endswith(delimiter)
+            and marker.find(delimiter, len(prefix)) == len(marker) - len(delimiter)
+        ):
+            # The marker is a common prefix (a NextMarker): skip every key it rolls up.
+            i = max(i, bisect.bisect_left(keys, marker + "\U0010ffff"))
         while i < len(keys):
             key = keys[i]
             i += 1
@@ -1524,6 +1528,27 @@ class CosApp:
             return web.Response(status=status, body=data, headers=headers)
         resp = web.StreamResponse(status=status, headers=headers)
         resp.content_length = length
+        # Pooled buffers are recycled once an object is deleted and nobody reads it. The event
+        # loop's transport may still hold views of them in its write buffer (Python 3.12+ does not
+        # copy), so the content stays pinned until that buffer has drained.
+        for seg in segments:
+            seg.pin()
+        try:
+            return await self._stream_body(ctx, resp, segments, start, end)
+        finally:
+            await _drained(ctx.request)
+            for seg in segments:
+                seg.unpin()
+
+    async def _stream_body(
+        self,
+        ctx: Ctx,
+        resp: web.StreamResponse,
+        segments: list[Blob],
+        start: int,
+        end: int,
+    ) -> web.StreamResponse:
+        fault = ctx.fault
         await resp.prepare(ctx.request)
         sent = 0
         cut = fault.after_bytes if fault is not None else None
@@ -2486,6 +2511,21 @@ async def _read_small(ctx: Ctx, limit: int = 4 * 1024 * 1024) -> bytes:
     except Exception as exc:
         raise _Disconnected from exc
     return b"".join(chunks)
+
+
+async def _drained(request: web.Request, timeout: float = 60.0) -> None:
+    """Wait until the transport has handed everything written so far to the kernel."""
+    transport = request.transport
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    # Polling: asyncio has no event for "write buffer drained".
+    while (  # noqa: ASYNC110
+        transport is not None
+        and not transport.is_closing()
+        and transport.get_write_buffer_size() > 0
+        and loop.time() < deadline
+    ):
+        await asyncio.sleep(0.001)
 
 
 async def _body_chunks(request: web.Request) -> AsyncIterator[bytes]:

@@ -428,7 +428,9 @@ def _check_condition(cond: Any, values: Mapping[str, str], size: int) -> None:
         try:
             lo, hi = int(cond[1]), int(cond[2])
         except (TypeError, ValueError) as exc:
-            raise DocumentError("InvalidPolicyDocument", f"bad content-length-range {cond!r}") from exc
+            raise DocumentError(
+                "InvalidPolicyDocument", f"bad content-length-range {cond!r}"
+            ) from exc
         if not lo <= size <= hi:
             raise DocumentError(
                 "EntityTooLarge" if size > hi else "EntityTooSmall",

@@ -60,6 +60,12 @@ class Blob:
     def release(self) -> None:
         """Called when no object, version or part refers to the blob any more."""
 
+    def pin(self) -> None:
+        """Keep the content alive (a response is still being sent from it)."""
+
+    def unpin(self) -> None:
+        """Undo :meth:`pin`."""
+
     def iter_range(self, start: int, end: int) -> AsyncIterator[bytes | memoryview]:
         """Yield the bytes ``[start, end)`` in chunks of at most about 1 MiB."""
         raise NotImplementedError
@@ -121,6 +127,13 @@ class MemoryBlob(Blob):
 
     def release(self) -> None:
         self._dead = True
+        self._recycle()
+
+    def pin(self) -> None:
+        self._readers += 1
+
+    def unpin(self) -> None:
+        self._readers -= 1
         self._recycle()
 
     def _recycle(self) -> None:

@@ -242,8 +242,10 @@ async def test_config_replace(http: CosHttp, bucket: str) -> None:
 async def test_bucket_tagging_limits(http: CosHttp, bucket: str) -> None:
     tags = "".join(f"<Tag><Key>k{i}</Key><Value>v</Value></Tag>" for i in range(51))
     reply = await http.request(
-        "PUT", bucket, params={"tagging": None}, data=f"<Tagging><TagSet>{tags}</TagSet></Tagging>"
-        .encode()
+        "PUT",
+        bucket,
+        params={"tagging": None},
+        data=f"<Tagging><TagSet>{tags}</TagSet></Tagging>".encode(),
     )
     assert_error(reply, 400, "InvalidTag")
     dup = b"<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key>"
@@ -424,9 +426,7 @@ async def test_create_and_delete_bucket(http: CosHttp, vhttp: CosHttp) -> None:
     # Virtual-hosted creation, with a canned ACL and a CreateBucketConfiguration body.
     other = "vhost-1250000000"
     body = b"<CreateBucketConfiguration><BucketAZConfig>MAZ</BucketAZConfig></CreateBucketConfiguration>"
-    created = await vhttp.request(
-        "PUT", other, headers={"x-cos-acl": "public-read"}, data=body
-    )
+    created = await vhttp.request("PUT", other, headers={"x-cos-acl": "public-read"}, data=body)
     assert created.status == 200, created.body
     acl = await vhttp.request("GET", other, params={"acl": None})
     assert acl.headers["x-cos-acl"] == "public-read"

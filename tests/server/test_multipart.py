@@ -305,7 +305,9 @@ async def test_complete_failures(http: CosHttp, bucket: str) -> None:
     )
     assert_error(empty, 400, "MalformedXML")
     # None of the failures consumed the upload; a good list still completes.
-    ok = await complete(http, bucket, "cf", upload_id, [(1, etags[1]), (2, etags[2]), (3, etags[3])])
+    ok = await complete(
+        http, bucket, "cf", upload_id, [(1, etags[1]), (2, etags[2]), (3, etags[3])]
+    )
     assert ok.status == 200, ok.body
     assert ok.xml()["CompleteMultipartUploadResult"]["ETag"] == multipart_etag([big1, big2, small])
     got = await http.request("GET", bucket, "cf")

@@ -142,6 +142,19 @@ async def test_put_get_head_delete_with_metadata_and_content_headers(
     assert_error(await http.request("GET", bucket, "doc/report.txt"), 404, "NoSuchKey")
 
 
+async def test_virtual_hosted_addressing(vhttp: CosHttp, http: CosHttp, bucket: str) -> None:
+    key = "虚拟/host key+1.txt"
+    reply = await vhttp.request("PUT", bucket, key, data=b"vhost", headers={"x-cos-meta-a": "1"})
+    assert reply.status == 200, reply.body
+    got = await vhttp.request("GET", bucket, key)
+    assert got.body == b"vhost"
+    assert got.headers["x-cos-meta-a"] == "1"
+    # The same object, path-style.
+    assert (await http.request("GET", bucket, key)).body == b"vhost"
+    listing = await vhttp.request("GET", bucket, params={"prefix": "虚拟/"})
+    assert [c["Key"] for c in listing.xml()["ListBucketResult"]["Contents"]] == [key]
+
+
 async def test_default_content_type_and_empty_object(http: CosHttp, bucket: str) -> None:
     reply = await put(http, bucket, "empty", b"")
     assert reply.headers["ETag"] == etag_of(b"")
@@ -516,6 +529,13 @@ async def test_versioning_lifecycle(http: CosHttp, bucket: str) -> None:
     old = await http.request("GET", bucket, "v", params={"versionId": v1})
     assert old.status == 200
     assert old.body == b"one"
+
+    # A delete marker has no content: GET/HEAD of it by version id is not allowed.
+    on_marker = await http.request("GET", bucket, "v", params={"versionId": marker})
+    assert_error(on_marker, 405, "MethodNotAllowed")
+    assert on_marker.headers["x-cos-delete-marker"] == "true"
+    head_marker = await http.request("HEAD", bucket, "v", params={"versionId": marker})
+    assert head_marker.status == 405
 
     undo = await http.request("DELETE", bucket, "v", params={"versionId": marker})
     assert undo.status == 204

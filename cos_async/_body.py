@@ -1,0 +1,371 @@
+"""Request bodies (what ``put_object`` and friends accept) and the streaming object body.
+
+Request bodies are streamed to aiohttp as an async generator of slices of at most
+``CHUNK`` bytes with an explicit ``Content-Length`` when the length is known (handing aiohttp one
+large ``bytes`` costs 10x the CPU). Each attempt of a request gets a fresh stream; a body that
+cannot be produced again (an iterator, a non-seekable file) is *one-shot* and is never replayed.
+The CRC-64 of what was sent is computed on the way, to check the server's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import inspect
+import os
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, cast
+
+from ._crc64 import Crc64
+from ._errors import CosTransportError, IntegrityError, InvalidArgument
+from ._models import ObjectMeta
+
+__all__ = ["CHUNK", "Body", "ObjectBody", "RequestBody", "make_body"]
+
+CHUNK = 1 << 20
+_FILE_CHUNK = 4 << 20
+
+
+class RequestBody:
+    """A body that can open a fresh byte stream for each attempt (if ``replayable``)."""
+
+    length: int | None = None
+    replayable: bool = True
+    #: CRC-64 of the bytes of the last attempt (complete when its stream was exhausted)
+    crc: Crc64
+
+    def __init__(self) -> None:
+        self.crc = Crc64()
+        self._opened = False
+        #: called with the size of each chunk as it is handed to the connection
+        self.on_bytes: Callable[[int], None] | None = None
+        #: called when a (new) attempt opens the body
+        self.on_open: Callable[[], None] | None = None
+
+    def open(self) -> AsyncIterator[bytes | memoryview]:
+        if self._opened and not self.replayable:
+            raise InvalidArgument(
+                "a one-shot body (iterator or non-seekable file) cannot be sent twice"
+            )
+        self._opened = True
+        self.crc = Crc64()
+        if self.on_open is not None:
+            self.on_open()
+        return self._tracked(self._stream())
+
+    async def _tracked(
+        self, stream: AsyncIterator[bytes | memoryview]
+    ) -> AsyncIterator[bytes | memoryview]:
+        crc = self.crc
+        on_bytes = self.on_bytes
+        async for chunk in stream:
+            if chunk:
+                crc.update(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
+                yield chunk
+
+    def _stream(self) -> AsyncIterator[bytes | memoryview]:
+        raise NotImplementedError
+
+    async def content_md5(self) -> str:
+        """Base64 MD5 of the whole body (needs a replayable body: it reads it once more)."""
+        if not self.replayable:
+            raise InvalidArgument("Content-MD5 needs the body twice; a one-shot stream cannot")
+        md5 = hashlib.md5()
+        async for chunk in self._stream():
+            await asyncio.to_thread(md5.update, chunk) if len(chunk) > CHUNK else md5.update(chunk)
+        return base64.b64encode(md5.digest()).decode()
+
+
+#: What a request body may be.
+Body = (
+    bytes
+    | bytearray
+    | memoryview
+    | str
+    | os.PathLike[str]
+    | IO[bytes]
+    | Iterable[bytes]
+    | AsyncIterable[bytes]
+    | RequestBody
+)
+
+
+class BytesBody(RequestBody):
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        super().__init__()
+        view = memoryview(data)
+        if not view.c_contiguous:  # cast() refuses non-contiguous views (e.g. mv[::2])
+            view = memoryview(view.tobytes())
+        self._view = view.cast("B")
+        self.length = len(self._view)
+
+    async def _stream(self) -> AsyncIterator[bytes | memoryview]:
+        view = self._view
+        for off in range(0, len(view), CHUNK):
+            yield view[off : off + CHUNK]
+
+    async def content_md5(self) -> str:
+        md5 = hashlib.md5(self._view) if self.length and self.length < (8 << 20) else None
+        if md5 is None:
+            md5 = await asyncio.to_thread(hashlib.md5, self._view)
+        return base64.b64encode(md5.digest()).decode()
+
+
+class FileRangeBody(RequestBody):
+    """``length`` bytes of a file from ``offset``, re-read for every attempt (off the event loop)."""
+
+    def __init__(self, path: str | os.PathLike[str], offset: int = 0, length: int | None = None):
+        super().__init__()
+        self.path = os.fspath(path)
+        try:
+            size = os.stat(self.path).st_size
+        except OSError as exc:
+            raise InvalidArgument(f"cannot read {self.path!r}: {exc.strerror}") from exc
+        if offset < 0 or offset > size:
+            raise InvalidArgument(f"offset {offset} is outside {self.path!r} ({size} bytes)")
+        self.offset = offset
+        self.length = size - offset if length is None else length
+        if self.length < 0 or offset + self.length > size:
+            raise InvalidArgument(
+                f"range {offset}+{self.length} is outside {self.path!r} ({size} bytes)"
+            )
+
+    async def _stream(self) -> AsyncIterator[bytes | memoryview]:
+        fd = await asyncio.to_thread(os.open, self.path, os.O_RDONLY)
+        try:
+            pos = self.offset
+            end = self.offset + (self.length or 0)
+            while pos < end:
+                data = await asyncio.to_thread(os.pread, fd, min(_FILE_CHUNK, end - pos), pos)
+                if not data:
+                    raise IntegrityError(f"{self.path!r} shrank while being uploaded")
+                pos += len(data)
+                view = memoryview(data)
+                for off in range(0, len(data), CHUNK):
+                    yield view[off : off + CHUNK]
+        finally:
+            await asyncio.to_thread(os.close, fd)
+
+
+class FileObjectBody(RequestBody):
+    """A binary file object; replayable when seekable (rewound to where it started)."""
+
+    def __init__(self, f: Any) -> None:
+        super().__init__()
+        self._f = f
+        self._async = inspect.iscoroutinefunction(getattr(f, "read", None))
+        self._start: int | None = None
+        seekable = getattr(f, "seekable", None)
+        if not self._async and callable(seekable) and seekable():
+            self._start = f.tell()
+            end = f.seek(0, os.SEEK_END)
+            f.seek(self._start)
+            self.length = end - self._start
+        self.replayable = self._start is not None
+
+    async def _stream(self) -> AsyncIterator[bytes | memoryview]:
+        f = self._f
+        if self._start is not None:
+            await asyncio.to_thread(f.seek, self._start)
+        while True:
+            if self._async:
+                data = await f.read(CHUNK)
+            else:
+                data = await asyncio.to_thread(f.read, CHUNK)
+            if isinstance(data, str):
+                raise InvalidArgument("the file object is in text mode; open it with 'rb'")
+            if not data:
+                return
+            yield data
+
+
+class IterableBody(RequestBody):
+    """A sync or async iterable of bytes: one-shot, sent with chunked transfer encoding."""
+
+    replayable = False
+
+    def __init__(self, source: Iterable[bytes] | AsyncIterable[bytes], length: int | None = None):
+        super().__init__()
+        self._source = source
+        self.length = length
+
+    async def _stream(self) -> AsyncIterator[bytes | memoryview]:
+        src = self._source
+        if isinstance(src, AsyncIterable):
+            async for chunk in src:
+                yield _check_chunk(chunk)
+        else:
+            for chunk in src:
+                yield _check_chunk(chunk)
+
+
+def _check_chunk(chunk: object) -> bytes | memoryview:
+    if isinstance(chunk, bytes | memoryview):
+        return chunk
+    if isinstance(chunk, bytearray):
+        return bytes(chunk)
+    raise InvalidArgument(f"an iterable body must yield bytes, got {type(chunk).__name__}")
+
+
+def make_body(data: Body | RequestBody, *, length: int | None = None) -> RequestBody:
+    """Adapt anything ``put_object`` accepts; ``InvalidArgument`` names what was given."""
+    if isinstance(data, RequestBody):
+        return data
+    if isinstance(data, bytes | bytearray | memoryview):
+        return BytesBody(data)
+    if isinstance(data, str | os.PathLike):
+        path = Path(data)
+        if not path.is_file():
+            raise InvalidArgument(
+                f"not a file: {os.fspath(data)!r} (to send text, encode it to bytes)"
+            )
+        return FileRangeBody(path)
+    if hasattr(data, "read"):
+        mode = getattr(data, "mode", "rb")
+        if isinstance(mode, str) and "b" not in mode:
+            raise InvalidArgument(f"the file object is in text mode {mode!r}; open it with 'rb'")
+        return FileObjectBody(data)
+    if isinstance(data, AsyncIterable | Iterable):
+        return IterableBody(cast("Iterable[bytes] | AsyncIterable[bytes]", data), length)
+    raise InvalidArgument(
+        f"cannot send a {type(data).__name__} as data ({data!r:.80}): give bytes, a path, a binary file or an iterable of bytes"
+    )
+
+
+# --- the streaming object body ----------------------------------------------------------------
+
+
+class ObjectBody:
+    """The body of ``get_object``: stream it (``iter_chunks``), ``read()`` it, or ``save()`` it.
+
+    Use it as an async context manager, or consume it fully: either releases the connection.
+    When the whole object was requested and COS sent ``x-cos-hash-crc64ecma``, the CRC-64 of
+    what was read is checked at the end (:class:`IntegrityError` on mismatch).
+    """
+
+    def __init__(
+        self,
+        meta: ObjectMeta,
+        chunks: Callable[[], AsyncIterator[bytes]],
+        release: Callable[[], Any],
+        *,
+        verify_crc: bool,
+        expected_length: int | None,
+    ) -> None:
+        self.meta = meta
+        self._chunks = chunks
+        self._release = release
+        self._verify = verify_crc and meta.crc64 is not None
+        self._expected = expected_length
+        self._consumed = False
+        self._closed = False
+        self.crc64: int | None = None
+        self.bytes_read = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes in this body (the range length for a ranged GET)."""
+        return self._expected if self._expected is not None else self.meta.size
+
+    async def iter_chunks(self, size: int | None = None) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives, or in pieces of exactly ``size`` bytes (the last shorter)."""
+        if size is not None and size < 1:
+            raise InvalidArgument(f"chunk size must be >= 1, got {size}")
+        if self._consumed:
+            raise InvalidArgument("the body was already read")
+        self._consumed = True
+        crc = Crc64()
+        buf = bytearray()
+        try:
+            async for chunk in self._chunks():
+                if self._verify:
+                    crc.update(chunk)
+                self.bytes_read += len(chunk)
+                if size is None:
+                    yield chunk
+                    continue
+                if not buf and len(chunk) == size:
+                    yield chunk
+                    continue
+                buf += chunk
+                while len(buf) >= size:
+                    yield bytes(buf[:size])
+                    del buf[:size]
+            if buf:
+                yield bytes(buf)
+            if self._expected is not None and self.bytes_read != self._expected:
+                raise CosTransportError(
+                    f"body ended after {self.bytes_read} of {self._expected} bytes"
+                )
+            self.crc64 = crc.value if self._verify else None
+            if self._verify and crc.value != self.meta.crc64:
+                raise IntegrityError(
+                    f"CRC64 mismatch: received data has {crc.value}, COS says {self.meta.crc64}"
+                )
+        finally:
+            await self.aclose()
+
+    async def read(self) -> bytes:
+        """The whole body."""
+        parts = [c async for c in self.iter_chunks()]
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    async def save(self, path: str | os.PathLike[str]) -> int:
+        """Write the body to ``path`` atomically (a temporary file renamed on success, removed on
+        failure, so a failed or corrupt download never leaves a partial file). Returns the size."""
+        dest = Path(path)
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.cos-part")
+        try:
+            fd = await asyncio.to_thread(os.open, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except BaseException:
+            await self.aclose()  # the body will not be read: release the connection
+            raise
+        ok = False
+        try:
+            async for chunk in self.iter_chunks():
+                await asyncio.to_thread(_write_all, fd, chunk)
+            ok = True
+        finally:
+            await asyncio.to_thread(os.close, fd)
+            if ok:
+                await asyncio.to_thread(os.replace, tmp, dest)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        return self.bytes_read
+
+    async def aclose(self) -> None:
+        """Release the connection (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            result = self._release()
+            if inspect.isawaitable(result):
+                await result
+
+    async def __aenter__(self) -> ObjectBody:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"ObjectBody(size={self.size}, etag={self.meta.etag!r})"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]

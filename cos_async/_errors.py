@@ -1,0 +1,338 @@
+"""The exceptions of cos_async (and of cos_sync, which raises the very same classes).
+
+::
+
+    CosError                               base of everything this SDK raises
+    ├── CosClientError                     the request did not get a COS answer, or was refused locally
+    │   ├── InvalidArgument (ValueError)   bad input, detected before any request is sent
+    │   ├── CredentialsError               no credentials, or the provider failed
+    │   ├── CosTransportError (OSError)    connection failed, reset, or the body was cut short
+    │   │   └── CosTimeoutError (TimeoutError)
+    │   ├── RetryExhausted                 every attempt failed; ``attempts``, ``last_error``
+    │   └── IntegrityError                 a CRC64 / MD5 / length check failed on data received or stored
+    └── CosServiceError                    COS answered with an error (status, code, message, request_id, ...)
+        ├── NoSuchBucket (FileNotFoundError)
+        ├── NoSuchKey (FileNotFoundError)
+        ├── NoSuchUpload (FileNotFoundError)
+        ├── NoSuchVersion (FileNotFoundError)
+        ├── AccessDenied (PermissionError)
+        │   ├── SignatureDoesNotMatch
+        │   ├── InvalidAccessKeyId
+        │   └── RequestExpired                         (403 AccessDenied "Request has expired")
+        ├── BucketAlreadyExists (FileExistsError)
+        ├── BucketNotEmpty (OSError)
+        ├── PreconditionFailed                         (412; also ``x-cos-copy-source-If-*``)
+        ├── NotModified                                (304 on a conditional GET/HEAD)
+        ├── InvalidRange                               (416)
+        ├── InvalidObjectState                         (an archived object not restored)
+        ├── EntityTooSmall / InvalidPart / InvalidPartOrder
+        ├── BadDigest                                  (Content-MD5 mismatch)
+        ├── ObjectNotAppendable / PositionNotEqualToLength
+        └── SlowDown                                   (503 / 429; retried)
+
+Service errors are parsed from COS's ``<Error>`` document; a HEAD has no body, so a 404 on HEAD
+maps to ``NoSuchKey`` (object) or ``NoSuchBucket`` (bucket) from the request alone. Every
+exception pickles (``__reduce__``), and none ever carries a secret key, a token or a signature.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AccessDenied",
+    "BadDigest",
+    "BucketAlreadyExists",
+    "BucketNotEmpty",
+    "CosClientError",
+    "CosError",
+    "CosServiceError",
+    "CosTimeoutError",
+    "CosTransportError",
+    "CredentialsError",
+    "EntityTooSmall",
+    "IntegrityError",
+    "InvalidAccessKeyId",
+    "InvalidArgument",
+    "InvalidObjectState",
+    "InvalidPart",
+    "InvalidPartOrder",
+    "InvalidRange",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchUpload",
+    "NoSuchVersion",
+    "NotModified",
+    "ObjectNotAppendable",
+    "PositionNotEqualToLength",
+    "PreconditionFailed",
+    "RequestExpired",
+    "RetryExhausted",
+    "SignatureDoesNotMatch",
+    "SlowDown",
+    "service_error",
+]
+
+
+class CosError(Exception):
+    """Base class of every exception raised by cos_async and cos_sync."""
+
+
+class CosClientError(CosError):
+    """The operation failed without a COS error answer (bad input, network, integrity...)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.message,))
+
+
+class InvalidArgument(CosClientError, ValueError):
+    """Bad input, found before any request was sent; the message names the bad value."""
+
+
+class CredentialsError(CosClientError):
+    """No usable credentials (missing, or the credentials provider failed)."""
+
+
+class CosTransportError(CosClientError, OSError):
+    """Connecting, sending or receiving failed (reset, refused, truncated body...)."""
+
+
+class CosTimeoutError(CosTransportError, TimeoutError):
+    """A connect or read timeout expired."""
+
+
+class IntegrityError(CosClientError):
+    """Data failed a CRC64, MD5 or length check (what was received or stored is not what was sent)."""
+
+
+class RetryExhausted(CosClientError):
+    """Every allowed attempt failed; ``last_error`` is the final cause (also ``__cause__``)."""
+
+    def __init__(self, message: str, *, attempts: int = 0, last_error: BaseException | None = None):
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_error = last_error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_retry, (self.message, self.attempts, self.last_error))
+
+
+def _rebuild_retry(message: str, attempts: int, last_error: BaseException | None) -> RetryExhausted:
+    return RetryExhausted(message, attempts=attempts, last_error=last_error)
+
+
+class CosServiceError(CosError):
+    """COS answered with an error.
+
+    ``status`` is the HTTP status; ``code``, ``message``, ``resource``, ``request_id`` and
+    ``trace_id`` come from the ``<Error>`` document (or the response headers when there is none);
+    ``method`` and ``key`` say which request failed.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int,
+        code: str,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+        resource: str | None = None,
+        method: str | None = None,
+        bucket: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.trace_id = trace_id
+        self.resource = resource
+        self.method = method
+        self.bucket = bucket
+        self.key = key
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = ""
+        if self.method:
+            target = "/".join(p for p in (self.bucket, self.key) if p)
+            where = f" ({self.method} {target})" if target else f" ({self.method})"
+        rid = f" [request id {self.request_id}]" if self.request_id else ""
+        msg = f": {self.message}" if self.message else ""
+        return f"{self.status} {self.code}{msg}{where}{rid}"
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "code": self.code,
+            "request_id": self.request_id,
+            "trace_id": self.trace_id,
+            "resource": self.resource,
+            "method": self.method,
+            "bucket": self.bucket,
+            "key": self.key,
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_service, (self.__class__, self.message, self._fields()))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status}, code={self.code!r}, "
+            f"message={self.message!r}, request_id={self.request_id!r})"
+        )
+
+
+def _rebuild_service(
+    cls: type[CosServiceError], message: str, fields: dict[str, Any]
+) -> CosServiceError:
+    return cls(message, **fields)
+
+
+class NoSuchBucket(CosServiceError, FileNotFoundError):
+    """The bucket does not exist (404)."""
+
+
+class NoSuchKey(CosServiceError, FileNotFoundError):
+    """The object does not exist (404; also a HEAD 404 of an object)."""
+
+
+class NoSuchUpload(CosServiceError, FileNotFoundError):
+    """The multipart upload does not exist: never started, completed or aborted (404)."""
+
+
+class NoSuchVersion(CosServiceError, FileNotFoundError):
+    """The object version does not exist (404)."""
+
+
+class AccessDenied(CosServiceError, PermissionError):
+    """The request was refused (403): no permission, no or invalid signature."""
+
+
+class SignatureDoesNotMatch(AccessDenied):
+    """The signature does not match the request (403); check the keys and the clock."""
+
+
+class InvalidAccessKeyId(AccessDenied):
+    """COS does not know the SecretId, or the security token is invalid (403)."""
+
+
+class RequestExpired(AccessDenied):
+    """The signature's time window is over (403 AccessDenied, 'Request has expired')."""
+
+
+class BucketAlreadyExists(CosServiceError, FileExistsError):
+    """The bucket name is taken (409)."""
+
+
+class BucketNotEmpty(CosServiceError, OSError):
+    """A bucket that still holds objects cannot be deleted (409)."""
+
+
+class PreconditionFailed(CosServiceError):
+    """An ``If-Match`` / ``If-Unmodified-Since`` (or copy-source) condition did not hold (412)."""
+
+
+class NotModified(CosServiceError):
+    """A conditional GET/HEAD: the object has not changed (304)."""
+
+
+class InvalidRange(CosServiceError):
+    """The requested range starts beyond the object's end (416)."""
+
+
+class InvalidObjectState(CosServiceError):
+    """An ARCHIVE / DEEP_ARCHIVE object must be restored before it can be read."""
+
+
+class EntityTooSmall(CosServiceError):
+    """A multipart part other than the last is below 1 MiB (400)."""
+
+
+class InvalidPart(CosServiceError):
+    """A part listed in CompleteMultipartUpload is missing, has another ETag, or numbers have a gap."""
+
+
+class InvalidPartOrder(CosServiceError):
+    """The parts listed in CompleteMultipartUpload are not in ascending order (400)."""
+
+
+class BadDigest(CosServiceError):
+    """The body does not match its Content-MD5 (400)."""
+
+
+class ObjectNotAppendable(CosServiceError):
+    """Appending to an object that was not created by append_object (409)."""
+
+
+class PositionNotEqualToLength(CosServiceError):
+    """append_object's position is not the object's current length (409)."""
+
+
+class SlowDown(CosServiceError):
+    """COS asks to slow down (503 SlowDown / 429); retried automatically."""
+
+
+#: COS error code -> exception class (codes not listed map to CosServiceError).
+_BY_CODE: dict[str, type[CosServiceError]] = {
+    "NoSuchBucket": NoSuchBucket,
+    "NoSuchKey": NoSuchKey,
+    "NoSuchUpload": NoSuchUpload,
+    "NoSuchVersion": NoSuchVersion,
+    "AccessDenied": AccessDenied,
+    "SignatureDoesNotMatch": SignatureDoesNotMatch,
+    "InvalidAccessKeyId": InvalidAccessKeyId,
+    "BucketAlreadyExists": BucketAlreadyExists,
+    "BucketAlreadyOwnedByYou": BucketAlreadyExists,
+    "BucketNotEmpty": BucketNotEmpty,
+    "PreconditionFailed": PreconditionFailed,
+    "NotModified": NotModified,
+    "InvalidRange": InvalidRange,
+    "InvalidObjectState": InvalidObjectState,
+    "EntityTooSmall": EntityTooSmall,
+    "InvalidPart": InvalidPart,
+    "InvalidPartOrder": InvalidPartOrder,
+    "BadDigest": BadDigest,
+    "ObjectNotAppendable": ObjectNotAppendable,
+    "PositionNotEqualToLength": PositionNotEqualToLength,
+    "SlowDown": SlowDown,
+    "TooManyRequests": SlowDown,
+}
+
+
+def service_error(
+    *,
+    status: int,
+    code: str,
+    message: str = "",
+    request_id: str | None = None,
+    trace_id: str | None = None,
+    resource: str | None = None,
+    method: str | None = None,
+    bucket: str | None = None,
+    key: str | None = None,
+) -> CosServiceError:
+    """The exception for a COS error answer (the most specific class for ``code``/``status``)."""
+    cls = _BY_CODE.get(code)
+    if code == "AccessDenied" and "expired" in message.lower():
+        cls = RequestExpired
+    if cls is None:
+        cls = {304: NotModified, 412: PreconditionFailed, 416: InvalidRange, 429: SlowDown}.get(
+            status, CosServiceError
+        )
+    return cls(
+        message,
+        status=status,
+        code=code,
+        request_id=request_id,
+        trace_id=trace_id,
+        resource=resource,
+        method=method,
+        bucket=bucket,
+        key=key,
+    )

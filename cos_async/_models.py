@@ -1,0 +1,405 @@
+"""Result models: frozen attrs classes. Every operation result carries ``request_id`` and the
+response ``headers`` (a case-insensitive mapping), so nothing COS said is lost."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
+
+__all__ = [
+    "AccessControlPolicy",
+    "AppendObjectResult",
+    "BucketInfo",
+    "CompleteMultipartUploadResult",
+    "CopyObjectResult",
+    "DeleteError",
+    "DeleteObjectResult",
+    "DeleteObjectsResult",
+    "DeletedObject",
+    "Grant",
+    "HeadBucketResult",
+    "ListBucketsResult",
+    "ListMultipartUploadsPage",
+    "ListObjectVersionsPage",
+    "ListObjectsPage",
+    "ListPartsPage",
+    "MultipartUpload",
+    "MultipartUploadInfo",
+    "ObjectInfo",
+    "ObjectMeta",
+    "ObjectVersionInfo",
+    "PartInfo",
+    "PutObjectResult",
+    "Result",
+    "StorageClass",
+    "UploadPartCopyResult",
+    "UploadPartResult",
+]
+
+
+class StorageClass(str, enum.Enum):
+    """COS storage classes."""
+
+    STANDARD = "STANDARD"
+    STANDARD_IA = "STANDARD_IA"
+    ARCHIVE = "ARCHIVE"
+    DEEP_ARCHIVE = "DEEP_ARCHIVE"
+    INTELLIGENT_TIERING = "INTELLIGENT_TIERING"
+    MAZ_STANDARD = "MAZ_STANDARD"
+    MAZ_STANDARD_IA = "MAZ_STANDARD_IA"
+    MAZ_INTELLIGENT_TIERING = "MAZ_INTELLIGENT_TIERING"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+Headers = Mapping[str, str]
+_EMPTY: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+
+
+def freeze_headers(headers: Mapping[str, str] | None) -> CIMultiDictProxy[str]:
+    if headers is None:
+        return _EMPTY
+    if isinstance(headers, CIMultiDictProxy):
+        return headers
+    return CIMultiDictProxy(CIMultiDict(headers))
+
+
+def parse_http_date(value: str | None) -> _dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def parse_iso_date(value: str | None) -> _dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return parse_http_date(value)
+
+
+def parse_crc(value: str | None) -> int | None:
+    if value is None or not value.strip().isascii() or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+@attrs.frozen(kw_only=True)
+class Result:
+    """Base of operation results."""
+
+    request_id: str | None = None
+    headers: Headers = attrs.field(default=_EMPTY, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class BucketInfo:
+    """A bucket in ``list_buckets``: name, region and creation time."""
+
+    name: str
+    region: str
+    created: _dt.datetime | None
+
+
+@attrs.frozen(kw_only=True)
+class ListBucketsResult(Result):
+    """The buckets of the account."""
+
+    buckets: tuple[BucketInfo, ...]
+    owner_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HeadBucketResult(Result):
+    """The answer of ``head_bucket`` / ``create_bucket`` (``region`` from ``x-cos-bucket-region``)."""
+
+    region: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PutObjectResult(Result):
+    """The answer of ``put_object``: ETag, CRC64 and version id."""
+
+    etag: str
+    crc64: int | None = None
+    version_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ObjectMeta(Result):
+    """What HEAD (and GET) say about an object."""
+
+    size: int
+    etag: str
+    last_modified: _dt.datetime | None
+    content_type: str | None = None
+    content_encoding: str | None = None
+    content_disposition: str | None = None
+    content_language: str | None = None
+    cache_control: str | None = None
+    expires: str | None = None
+    #: user metadata without the ``x-cos-meta-`` prefix
+    metadata: Mapping[str, str] = attrs.field(factory=dict)
+    storage_class: str = "STANDARD"
+    version_id: str | None = None
+    crc64: int | None = None
+    object_type: str = "normal"
+    restore: str | None = None
+    tagging_count: int = 0
+    server_side_encryption: str | None = None
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str], request_id: str | None) -> ObjectMeta:
+        h = freeze_headers(headers)
+        size_text = h.get("Content-Range", "").rpartition("/")[2] if "Content-Range" in h else ""
+        size = int(size_text) if size_text.isdigit() else int(h.get("Content-Length", "0") or 0)
+        tagging = h.get("x-cos-tagging-count", "0")
+        return cls(
+            request_id=request_id,
+            headers=h,
+            size=size,
+            etag=h.get("ETag", ""),
+            last_modified=parse_http_date(h.get("Last-Modified")),
+            content_type=h.get("Content-Type"),
+            content_encoding=h.get("Content-Encoding"),
+            content_disposition=h.get("Content-Disposition"),
+            content_language=h.get("Content-Language"),
+            cache_control=h.get("Cache-Control"),
+            expires=h.get("Expires"),
+            metadata={
+                k[len("x-cos-meta-") :]: v
+                for k, v in h.items()
+                if k.lower().startswith("x-cos-meta-")
+            },
+            storage_class=h.get("x-cos-storage-class", "STANDARD"),
+            version_id=h.get("x-cos-version-id"),
+            crc64=parse_crc(h.get("x-cos-hash-crc64ecma")),
+            object_type=h.get("x-cos-object-type", "normal"),
+            restore=h.get("x-cos-restore"),
+            tagging_count=int(tagging) if tagging.isdigit() else 0,
+            server_side_encryption=h.get("x-cos-server-side-encryption"),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ObjectInfo:
+    """One entry of a listing."""
+
+    key: str
+    size: int
+    etag: str
+    last_modified: _dt.datetime | None
+    storage_class: str = "STANDARD"
+    owner_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ListObjectsPage(Result):
+    """One page of ``list_objects``: objects, common prefixes, and the marker to continue from."""
+
+    objects: tuple[ObjectInfo, ...]
+    common_prefixes: tuple[str, ...]
+    is_truncated: bool
+    next_marker: str | None
+    prefix: str = ""
+    delimiter: str = ""
+    marker: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ObjectVersionInfo:
+    """One version or delete marker in ``list_object_versions``."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    is_delete_marker: bool
+    last_modified: _dt.datetime | None
+    size: int = 0
+    etag: str | None = None
+    storage_class: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ListObjectVersionsPage(Result):
+    """One page of ``list_object_versions``."""
+
+    versions: tuple[ObjectVersionInfo, ...]
+    common_prefixes: tuple[str, ...]
+    is_truncated: bool
+    next_key_marker: str | None
+    next_version_id_marker: str | None
+
+
+@attrs.frozen(kw_only=True)
+class DeleteObjectResult(Result):
+    """The answer of ``delete_object``."""
+
+    version_id: str | None = None
+    delete_marker: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class DeletedObject:
+    """A key that ``delete_objects`` deleted."""
+
+    key: str
+    version_id: str | None = None
+    delete_marker: bool = False
+    delete_marker_version_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class DeleteError:
+    """A key that ``delete_objects`` could not delete, with COS's code and message."""
+
+    key: str
+    code: str
+    message: str
+    version_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class DeleteObjectsResult:
+    """Merged results of all the batches (at most 1000 keys each) a ``delete_objects`` sent."""
+
+    deleted: tuple[DeletedObject, ...]
+    errors: tuple[DeleteError, ...]
+    request_ids: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class CopyObjectResult(Result):
+    """The answer of ``copy_object``."""
+
+    etag: str
+    last_modified: _dt.datetime | None
+    crc64: int | None = None
+    version_id: str | None = None
+    source_version_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AppendObjectResult(Result):
+    """The answer of ``append_object``; ``next_position`` is where the next append goes."""
+
+    etag: str
+    next_position: int
+    crc64: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Grant:
+    """A grantee (``id`` like ``qcs::cam::uin/1:uin/1``, or ``uri`` for groups) and a permission."""
+
+    permission: str
+    id: str | None = None
+    uri: str | None = None
+    display_name: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AccessControlPolicy(Result):
+    """An object's or bucket's ACL."""
+
+    owner_id: str | None
+    grants: tuple[Grant, ...]
+
+
+@attrs.frozen(kw_only=True)
+class MultipartUpload(Result):
+    """A started multipart upload (its ``upload_id``)."""
+
+    bucket: str
+    key: str
+    upload_id: str
+
+
+@attrs.frozen(kw_only=True)
+class UploadPartResult(Result):
+    """The answer of ``upload_part``: the part's ETag and CRC64."""
+
+    part_number: int
+    etag: str
+    crc64: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UploadPartCopyResult(Result):
+    """The answer of ``upload_part_copy``."""
+
+    part_number: int
+    etag: str
+    last_modified: _dt.datetime | None
+    crc64: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PartInfo:
+    """An uploaded part in ``list_parts``."""
+
+    part_number: int
+    etag: str
+    size: int
+    last_modified: _dt.datetime | None
+    crc64: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ListPartsPage(Result):
+    """One page of ``list_parts``."""
+
+    parts: tuple[PartInfo, ...]
+    is_truncated: bool
+    next_part_number_marker: int | None
+    storage_class: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CompleteMultipartUploadResult(Result):
+    """The answer of ``complete_multipart_upload``: the object's ETag and CRC64."""
+
+    etag: str
+    location: str | None
+    bucket: str
+    key: str
+    crc64: int | None = None
+    version_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MultipartUploadInfo:
+    """A multipart upload in progress, in ``list_multipart_uploads``."""
+
+    key: str
+    upload_id: str
+    initiated: _dt.datetime | None
+    storage_class: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ListMultipartUploadsPage(Result):
+    """One page of ``list_multipart_uploads``."""
+
+    uploads: tuple[MultipartUploadInfo, ...]
+    common_prefixes: tuple[str, ...]
+    is_truncated: bool
+    next_key_marker: str | None
+    next_upload_id_marker: str | None
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

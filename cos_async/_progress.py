@@ -1,0 +1,104 @@
+"""Progress reports for transfers: throttled, monotonic under concurrency, a final call at 100%."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import attrs
+
+__all__ = ["Progress", "ProgressCallback", "ProgressTracker"]
+
+
+@attrs.frozen
+class Progress:
+    """``bytes_done`` of ``total`` so far, at ``rate`` bytes per second (since the start)."""
+
+    bytes_done: int
+    total: int | None
+    rate: float
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.total:
+            return None
+        return min(1.0, self.bytes_done / self.total)
+
+
+ProgressCallback = Callable[[Progress], object]
+
+
+class ProgressTracker:
+    """Aggregates bytes from concurrent part transfers into one monotonic, throttled report.
+
+    A part that is retried starts its count again; the reported value never goes backwards.
+    The callback runs on the event loop thread and must be quick.
+    """
+
+    def __init__(
+        self,
+        callback: ProgressCallback | None,
+        total: int | None,
+        *,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._callback = callback
+        self.total = total
+        self._interval = interval
+        self._clock = clock
+        self._start = clock()
+        self._last_report = -1.0
+        self._done = 0  # bytes of finished pieces
+        self._inflight: dict[object, int] = {}
+        self._reported = 0
+        self._finished = False
+
+    @property
+    def bytes_done(self) -> int:
+        return max(self._reported, self._done + sum(self._inflight.values()))
+
+    def add_done(self, n: int) -> None:
+        """Count bytes that are finished for good (e.g. parts skipped on resume)."""
+        self._done += n
+        self._maybe_report()
+
+    def advance(self, piece: object, n: int) -> None:
+        self._inflight[piece] = self._inflight.get(piece, 0) + n
+        self._maybe_report()
+
+    def restart(self, piece: object) -> None:
+        """A piece is being sent again (retry): its bytes so far no longer count."""
+        self._inflight.pop(piece, None)
+
+    def finish_piece(self, piece: object, size: int) -> None:
+        self._inflight.pop(piece, None)
+        self._done += size
+        self._maybe_report()
+
+    def _maybe_report(self, force: bool = False) -> None:
+        if self._callback is None or self._finished:
+            return
+        now = self._clock()
+        if not force and now - self._last_report < self._interval:
+            return
+        done = self.bytes_done
+        if self.total is not None:
+            done = min(done, self.total)
+        if done < self._reported:
+            done = self._reported
+        self._reported = done
+        self._last_report = now
+        elapsed = max(now - self._start, 1e-9)
+        self._callback(Progress(done, self.total, done / elapsed))
+
+    def finish(self) -> None:
+        """The final report, at 100%."""
+        if self._callback is None or self._finished:
+            return
+        if self.total is not None:
+            self._reported = self.total
+            self._done = self.total
+            self._inflight.clear()
+        self._maybe_report(force=True)
+        self._finished = True

@@ -1,0 +1,361 @@
+"""``CosClient``: every operation of ``cos_async.AsyncCosClient`` as a plain blocking call.
+
+Each method is one declarative line (``put_object = _method(AsyncCosClient.put_object)``): the
+descriptor runs the very same coroutine on the private loop thread (see ``_portal``) and keeps its
+signature, for readers and for mypy. Async iterators become generators driven by one task;
+``get_object`` returns a blocking :class:`ObjectBody`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import os
+import queue
+import threading
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from types import TracebackType
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+import cos_async
+from cos_async import AsyncCosClient, CosConfig, ObjectMeta
+
+from . import _portal
+
+__all__ = ["CosClient", "ObjectBody"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+#: async clients left behind in a forked child: their pools belong to the parent's (gone) loop,
+#: so they are neither used nor closed (closing would act on the parent's sockets)
+_ABANDONED: list[AsyncCosClient] = []
+
+
+def _sync_signature(afn: Callable[..., Any]) -> inspect.Signature:
+    sig = inspect.signature(afn)
+    params = list(sig.parameters.values())[1:]  # drop self
+    return sig.replace(parameters=params)
+
+
+class _Method(Generic[P, R]):
+    """A blocking mirror of a coroutine method of AsyncCosClient."""
+
+    def __init__(self, afn: Callable[Concatenate[AsyncCosClient, P], Awaitable[R]]) -> None:
+        self.afn = afn
+        self.__doc__ = afn.__doc__
+        self.signature = _sync_signature(afn)
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _Method[P, R]: ...
+    @overload
+    def __get__(self, obj: CosClient, owner: type[Any]) -> Callable[P, R]: ...
+    def __get__(self, obj: CosClient | None, owner: type[Any]) -> _Method[P, R] | Callable[P, R]:
+        if obj is None:
+            return self
+        afn = self.afn
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            return obj._call(afn, args, kwargs)
+
+        functools.update_wrapper(call, afn)
+        del call.__wrapped__  # type: ignore[attr-defined]
+        call.__signature__ = self.signature  # type: ignore[attr-defined]
+        return call
+
+
+class _Iter(Generic[P, T]):
+    """A blocking mirror of an async-generator method: a generator driven by one task."""
+
+    def __init__(self, afn: Callable[Concatenate[AsyncCosClient, P], AsyncIterator[T]]) -> None:
+        self.afn = afn
+        self.__doc__ = afn.__doc__
+        sig = _sync_signature(afn)
+        ret = sig.return_annotation  # "AsyncIterator[X]" -> "Generator[X, None, None]"
+        if isinstance(ret, str) and ret.startswith("AsyncIterator[") and ret.endswith("]"):
+            ret = f"Generator[{ret[len('AsyncIterator[') : -1]}, None, None]"
+        self.signature = sig.replace(return_annotation=ret)
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _Iter[P, T]: ...
+    @overload
+    def __get__(
+        self, obj: CosClient, owner: type[Any]
+    ) -> Callable[P, Generator[T, None, None]]: ...
+    def __get__(
+        self, obj: CosClient | None, owner: type[Any]
+    ) -> _Iter[P, T] | Callable[P, Generator[T, None, None]]:
+        if obj is None:
+            return self
+        afn = self.afn
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> Generator[T, None, None]:
+            lt, client = obj._ensure()
+            return lt.iterate(afn(client, *args, **kwargs))
+
+        functools.update_wrapper(call, afn)
+        del call.__wrapped__  # type: ignore[attr-defined]
+        call.__signature__ = self.signature  # type: ignore[attr-defined]
+        return call
+
+
+class _Body(Generic[P]):
+    """``get_object``: the async body wrapped in a blocking :class:`ObjectBody`."""
+
+    def __init__(
+        self, afn: Callable[Concatenate[AsyncCosClient, P], Awaitable[cos_async.ObjectBody]]
+    ) -> None:
+        self.afn = afn
+        self.__doc__ = afn.__doc__
+        self.signature = _sync_signature(afn).replace(return_annotation="ObjectBody")
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _Body[P]: ...
+    @overload
+    def __get__(self, obj: CosClient, owner: type[Any]) -> Callable[P, ObjectBody]: ...
+    def __get__(
+        self, obj: CosClient | None, owner: type[Any]
+    ) -> _Body[P] | Callable[P, ObjectBody]:
+        if obj is None:
+            return self
+        afn = self.afn
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> ObjectBody:
+            lt, client = obj._ensure()
+
+            async def run() -> cos_async.ObjectBody:
+                return await afn(client, *args, **kwargs)
+
+            return ObjectBody(lt, lt.run(run))
+
+        functools.update_wrapper(call, afn)
+        del call.__wrapped__  # type: ignore[attr-defined]
+        call.__signature__ = self.signature  # type: ignore[attr-defined]
+        return call
+
+
+class ObjectBody:
+    """The blocking body of ``get_object``: ``read()``, ``iter_chunks()``, ``save()``; a context
+    manager (closing releases the connection)."""
+
+    def __init__(self, loop: _portal.LoopThread, body: cos_async.ObjectBody) -> None:
+        self._loop = loop
+        self._body = body
+        self._closed = False
+
+    @property
+    def meta(self) -> ObjectMeta:
+        return self._body.meta
+
+    @property
+    def size(self) -> int:
+        return self._body.size
+
+    @property
+    def crc64(self) -> int | None:
+        return self._body.crc64
+
+    def read(self) -> bytes:
+        """The whole body (the connection is released at the end)."""
+        self._closed = True
+        return self._loop.run(self._body.read)
+
+    def iter_chunks(self, size: int | None = None) -> Generator[bytes, None, None]:
+        """The body as it arrives, or in pieces of exactly ``size`` bytes (the last shorter)."""
+        self._closed = True
+        return self._loop.iterate(self._body.iter_chunks(size))
+
+    def save(self, path: str | os.PathLike[str]) -> int:
+        """Write the body to ``path`` atomically; returns its size."""
+        self._closed = True
+        return self._loop.run(lambda: self._body.save(path))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._loop.run(self._body.aclose)
+
+    def __enter__(self) -> ObjectBody:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"cos_sync.ObjectBody(size={self.size}, etag={self.meta.etag!r})"
+
+
+class CosClient:
+    """The blocking COS client: the methods of :class:`cos_async.AsyncCosClient` as plain calls.
+
+    Use ``with CosClient(config) as cos:`` (or call ``close()``). One client may be shared by many
+    threads. It keeps working in a child process after ``fork()`` (with a fresh connection pool).
+    """
+
+    def __init__(self, config: CosConfig) -> None:
+        if not isinstance(config, CosConfig):
+            raise cos_async.InvalidArgument(
+                f"config must be a CosConfig, got {type(config).__name__}"
+            )
+        self._config = config
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pid = os.getpid()
+        self._loop: _portal.LoopThread | None = _portal.acquire()
+        self._async: AsyncCosClient | None = AsyncCosClient(config)
+
+    @property
+    def config(self) -> CosConfig:
+        return self._config
+
+    def _ensure(self) -> tuple[_portal.LoopThread, AsyncCosClient]:
+        with self._lock:
+            if self._closed:
+                raise cos_async.CosClientError("the client is closed")
+            if self._pid != os.getpid():
+                # A forked child: the parent's loop thread and pool are not ours to use.
+                if self._async is not None:
+                    _ABANDONED.append(self._async)
+                self._pid = os.getpid()
+                self._loop = _portal.acquire()
+                self._async = AsyncCosClient(self._config)
+            assert self._loop is not None
+            assert self._async is not None
+            return self._loop, self._async
+
+    def _call(
+        self,
+        afn: Callable[..., Awaitable[R]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> R:
+        lt, client = self._ensure()
+        callbacks: queue.SimpleQueue[Callable[[], None]] | None = None
+        progress = kwargs.get("progress")
+        if callable(progress):
+            # Progress callbacks run on the caller's thread, while it waits for the result.
+            callbacks = queue.SimpleQueue()
+            sink = callbacks
+
+            def relay(report: Any) -> None:
+                sink.put(functools.partial(progress, report))
+
+            kwargs = {**kwargs, "progress": relay}
+
+        async def run() -> R:
+            return await afn(client, *args, **kwargs)
+
+        return lt.run(run, callbacks)
+
+    def close(self) -> None:
+        """Close the connection pool; the last client to close stops the loop thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            lt, client = self._loop, self._async
+            self._loop = self._async = None
+        if lt is None or client is None:
+            return
+        if self._pid == os.getpid():
+            try:
+                lt.run(client.aclose)
+            finally:
+                _portal.release(lt)
+
+    def __enter__(self) -> CosClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_closed", True):
+            return
+        lt, client = self._loop, self._async
+        self._closed = True
+        if lt is not None and client is not None and self._pid == os.getpid():
+            with contextlib.suppress(RuntimeError):  # the loop is gone (interpreter shutdown)
+                lt.loop.call_soon_threadsafe(
+                    lambda: lt.loop.create_task(_close_then_release(lt, client))
+                )
+        # last: under -W error the warning raises here, and the cleanup must already be on its way
+        warnings.warn(
+            f"unclosed {self!r}: call close() or use 'with CosClient(...)'",
+            ResourceWarning,
+            source=self,
+            stacklevel=2,
+        )
+
+    def __repr__(self) -> str:
+        return f"CosClient(region={self._config.region!r})"
+
+    # --- the mirrored surface: one line per method ----------------------------------------
+
+    def object_url(self, bucket: str, key: str) -> str:
+        """The unsigned URL of an object (no request is sent)."""
+        _, client = self._ensure()
+        return client.object_url(bucket, key)
+
+    get_object = _Body(AsyncCosClient.get_object)
+    list_buckets = _Method(AsyncCosClient.list_buckets)
+    create_bucket = _Method(AsyncCosClient.create_bucket)
+    head_bucket = _Method(AsyncCosClient.head_bucket)
+    bucket_exists = _Method(AsyncCosClient.bucket_exists)
+    delete_bucket = _Method(AsyncCosClient.delete_bucket)
+    get_bucket_location = _Method(AsyncCosClient.get_bucket_location)
+    put_object = _Method(AsyncCosClient.put_object)
+    append_object = _Method(AsyncCosClient.append_object)
+    head_object = _Method(AsyncCosClient.head_object)
+    object_exists = _Method(AsyncCosClient.object_exists)
+    delete_object = _Method(AsyncCosClient.delete_object)
+    delete_objects = _Method(AsyncCosClient.delete_objects)
+    list_objects_page = _Method(AsyncCosClient.list_objects_page)
+    list_objects_pages = _Iter(AsyncCosClient.list_objects_pages)
+    list_objects = _Iter(AsyncCosClient.list_objects)
+    list_object_versions_page = _Method(AsyncCosClient.list_object_versions_page)
+    list_object_versions = _Iter(AsyncCosClient.list_object_versions)
+    copy_object = _Method(AsyncCosClient.copy_object)
+    restore_object = _Method(AsyncCosClient.restore_object)
+    put_object_tagging = _Method(AsyncCosClient.put_object_tagging)
+    get_object_tagging = _Method(AsyncCosClient.get_object_tagging)
+    delete_object_tagging = _Method(AsyncCosClient.delete_object_tagging)
+    put_object_acl = _Method(AsyncCosClient.put_object_acl)
+    get_object_acl = _Method(AsyncCosClient.get_object_acl)
+    create_multipart_upload = _Method(AsyncCosClient.create_multipart_upload)
+    upload_part = _Method(AsyncCosClient.upload_part)
+    upload_part_copy = _Method(AsyncCosClient.upload_part_copy)
+    list_parts_page = _Method(AsyncCosClient.list_parts_page)
+    list_parts = _Iter(AsyncCosClient.list_parts)
+    complete_multipart_upload = _Method(AsyncCosClient.complete_multipart_upload)
+    abort_multipart_upload = _Method(AsyncCosClient.abort_multipart_upload)
+    list_multipart_uploads_page = _Method(AsyncCosClient.list_multipart_uploads_page)
+    list_multipart_uploads = _Iter(AsyncCosClient.list_multipart_uploads)
+    presign_url = _Method(AsyncCosClient.presign_url)
+    upload_file = _Method(AsyncCosClient.upload_file)
+    upload_stream = _Method(AsyncCosClient.upload_stream)
+    download_file = _Method(AsyncCosClient.download_file)
+    copy = _Method(AsyncCosClient.copy)
+    upload_dir = _Method(AsyncCosClient.upload_dir)
+    download_prefix = _Method(AsyncCosClient.download_prefix)
+    delete_prefix = _Method(AsyncCosClient.delete_prefix)
+
+
+async def _close_then_release(lt: _portal.LoopThread, client: AsyncCosClient) -> None:
+    try:
+        await client.aclose()
+    finally:
+        threading.Thread(target=_portal.release, args=(lt,), daemon=True).start()
