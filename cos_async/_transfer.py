@@ -196,12 +196,17 @@ class _Checkpoint:
             return None
         if not isinstance(header, dict) or header.get("version") != _CHECKPOINT_VERSION:
             return None
-        entries = []
+        entries: list[dict[str, Any]] = []
         for line in lines[1:]:
             try:
                 entry = json.loads(line)
             except ValueError:
-                break  # a line torn by a crash: everything before it is good
+                # A line torn by a crash: everything before it is good. Rewrite the file without
+                # it, or the lines appended after it by this run would be unreadable next time.
+                self.start(header)
+                for e in entries:
+                    self.append(e)
+                break
             if isinstance(entry, dict):
                 entries.append(entry)
         return header, entries
@@ -329,6 +334,10 @@ async def upload_file(
                     done = confirmed
             else:
                 log.info("checkpoint %s is for another file or options: starting over", ckpt.path)
+                stale = header.get("upload_id")
+                if stale and header.get("bucket") == bucket and header.get("key") == key:
+                    # its multipart upload would otherwise stay on the server, billed
+                    await _finish_anyway(client.abort_multipart_upload(bucket, key, str(stale)))
                 ckpt.remove()
     resumed = len(done)
     if upload_id is None:
@@ -347,6 +356,8 @@ async def upload_file(
         for n in pending:
             offset = (n - 1) * ps
             length = min(ps, size - offset)
+            if os.stat(src).st_size != size:
+                raise IntegrityError(f"{os.fspath(path)!r} changed while it was being uploaded")
             body = FileRangeBody(src, offset, length)
             body.on_open = lambda n=n: tracker.restart(n)
             body.on_bytes = lambda k, n=n: tracker.advance(n, k)
@@ -969,6 +980,8 @@ def _options_from_meta(meta: ObjectMeta) -> dict[str, Any]:
 def _safe_relative(key: str, prefix: str) -> str | None:
     """The local relative path for ``key`` below ``prefix``, or ``None`` if it would escape."""
     rel = key[len(prefix) :].lstrip("/") if prefix else key
+    if not rel and key == prefix and not key.endswith("/"):
+        rel = posixpath.basename(key)  # the prefix names one object: keep its file name
     if not rel or rel.endswith("/"):
         return ""
     if key.startswith("/") or "\\" in rel or "\x00" in rel:

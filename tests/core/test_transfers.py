@@ -713,8 +713,9 @@ async def test_download_object_replaced_midway(
 async def test_download_object_replaced_during_delayed_get(
     cos: AsyncCosClient, server: LocalCosServer, bucket: str, tmp_path: Path
 ) -> None:
-    data = _data(4 * MiB, seed=15)
+    data = _data(6 * MiB, seed=15)
     await cos.put_object(bucket, "m", data)
+    # every range waits 0.3 s before it is served: the replacement lands meanwhile
     server.faults.add(action="delay", operation="GetObject", delay=0.3, times=None)
     dest = tmp_path / "m.bin"
 
@@ -917,12 +918,13 @@ async def test_upload_stream_sources(
         finally:
             f.close()
     else:
-        source: Any = {
+        makers: dict[str, Callable[[], Any]] = {
             "async_gen": lambda: _agen(data, 100_000),
             "sync_gen": lambda: _gen(data, 333_333),
             "bytesio": lambda: io.BytesIO(data),
             "list": lambda: _chunks(data, 2 * MiB + 1),
-        }[kind]()
+        }
+        source = makers[kind]()
         result = await cos.upload_stream(bucket, key, source, part_size=MiB, progress=seen.append)
     nparts = math.ceil(size / MiB)
     if nparts == 1:
@@ -1018,7 +1020,7 @@ async def test_upload_stream_bad_chunk_aborts(
         await cos.upload_stream(bucket, "bad", gen(), part_size=MiB)
     assert await _uploads(cos, bucket) == []
     with pytest.raises(InvalidArgument):
-        await cos.upload_stream(bucket, "bad", io.StringIO("text"), part_size=MiB)
+        await cos.upload_stream(bucket, "bad", io.StringIO("text"), part_size=MiB)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="part_size"):
         await cos.upload_stream(bucket, "bad", [b"x"], part_size=MiB - 1)
 
@@ -1175,3 +1177,28 @@ async def test_delete_prefix_many_keys(
     assert len(summary.transferred) == 1005
     assert server.requests.count("DeleteMultipleObjects") == 2
     assert [o.key async for o in cos.list_objects(bucket)] == ["n"]
+
+
+def test_torn_checkpoint_line_is_dropped_and_file_rewritten(tmp_path: Path) -> None:
+    from cos_async._transfer import _Checkpoint
+
+    ck = _Checkpoint(tmp_path / "ck")
+    ck.start({"kind": "upload", "upload_id": "u"})
+    ck.append({"part": 1, "etag": "a"})
+    with open(ck.path, "a") as f:
+        f.write('{"part": 2, "et')  # torn by a crash
+    loaded = ck.load()
+    assert loaded is not None
+    assert loaded[1] == [{"part": 1, "etag": "a"}]
+    ck.append({"part": 3, "etag": "c"})  # appended after the resume
+    again = ck.load()
+    assert again is not None
+    assert [e["part"] for e in again[1]] == [1, 3]
+
+
+def test_safe_relative_for_a_prefix_that_names_one_object() -> None:
+    from cos_async._transfer import _safe_relative
+
+    assert _safe_relative("reports/2024.txt", "reports/2024.txt") == "2024.txt"
+    assert _safe_relative("reports/", "reports/") == ""
+    assert _safe_relative("p/../evil", "p/") is None
