@@ -28,7 +28,7 @@ from ._models import ObjectMeta
 __all__ = ["CHUNK", "Body", "ObjectBody", "RequestBody", "make_body"]
 
 CHUNK = 1 << 20
-_FILE_CHUNK = 4 << 20
+_FILE_CHUNK = 1 << 20  # 1 MiB reads: allocations small enough to be reused hot
 
 
 class RequestBody:

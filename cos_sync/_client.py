@@ -14,6 +14,7 @@ import inspect
 import os
 import queue
 import threading
+import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
@@ -33,6 +34,9 @@ T = TypeVar("T")
 #: async clients left behind in a forked child: their pools belong to the parent's (gone) loop,
 #: so they are neither used nor closed (closing would act on the parent's sockets)
 _ABANDONED: list[AsyncCosClient] = []
+
+#: ``get_object`` bodies up to this size are read in the same hop onto the loop thread
+PREFETCH_LIMIT = 256 * 1024
 
 
 def _sync_signature(afn: Callable[..., Any]) -> inspect.Signature:
@@ -126,10 +130,19 @@ class _Body(Generic[P]):
         def call(*args: P.args, **kwargs: P.kwargs) -> ObjectBody:
             lt, client = obj._ensure()
 
-            async def run() -> cos_async.ObjectBody:
-                return await afn(client, *args, **kwargs)
+            async def run() -> tuple[cos_async.ObjectBody, bytes | None, cos_async.CosError | None]:
+                body = await afn(client, *args, **kwargs)
+                if body.size > PREFETCH_LIMIT:
+                    return body, None, None
+                # A small body is read in the same hop onto the loop (one round trip instead of
+                # two); a failure of that read is reported by read()/iter_chunks()/save().
+                try:
+                    return body, await body.read(), None
+                except cos_async.CosError as exc:
+                    return body, None, exc
 
-            return ObjectBody(lt, lt.run(run))
+            body, data, error = lt.run(run)
+            return ObjectBody(lt, body, prefetched=data, error=error)
 
         functools.update_wrapper(call, afn)
         del call.__wrapped__  # type: ignore[attr-defined]
@@ -141,10 +154,31 @@ class ObjectBody:
     """The blocking body of ``get_object``: ``read()``, ``iter_chunks()``, ``save()``; a context
     manager (closing releases the connection)."""
 
-    def __init__(self, loop: _portal.LoopThread, body: cos_async.ObjectBody) -> None:
+    def __init__(
+        self,
+        loop: _portal.LoopThread,
+        body: cos_async.ObjectBody,
+        *,
+        prefetched: bytes | None = None,
+        error: cos_async.CosError | None = None,
+    ) -> None:
         self._loop = loop
         self._body = body
-        self._closed = False
+        self._data = prefetched
+        self._error = error
+        self._done = prefetched is not None or error is not None
+        self._closed = self._done
+
+    def _take(self) -> bytes:
+        """The prefetched body (or its deferred error), once."""
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._data = None
+            raise error
+        if self._data is None:
+            raise cos_async.InvalidArgument("the body was already read")
+        data, self._data = self._data, None
+        return data
 
     @property
     def meta(self) -> ObjectMeta:
@@ -161,16 +195,24 @@ class ObjectBody:
     def read(self) -> bytes:
         """The whole body (the connection is released at the end)."""
         self._closed = True
+        if self._done:
+            return self._take()
         return self._loop.run(self._body.read)
 
     def iter_chunks(self, size: int | None = None) -> Generator[bytes, None, None]:
         """The body as it arrives, or in pieces of exactly ``size`` bytes (the last shorter)."""
+        if size is not None and size < 1:
+            raise cos_async.InvalidArgument(f"chunk size must be >= 1, got {size}")
         self._closed = True
+        if self._done:
+            return _slices(self._take(), size)
         return self._loop.iterate(self._body.iter_chunks(size))
 
     def save(self, path: str | os.PathLike[str]) -> int:
         """Write the body to ``path`` atomically; returns its size."""
         self._closed = True
+        if self._done:
+            return _save_atomically(self._take(), path)
         return self._loop.run(lambda: self._body.save(path))
 
     def close(self) -> None:
@@ -191,6 +233,30 @@ class ObjectBody:
 
     def __repr__(self) -> str:
         return f"cos_sync.ObjectBody(size={self.size}, etag={self.meta.etag!r})"
+
+
+def _slices(data: bytes, size: int | None) -> Generator[bytes, None, None]:
+    if size is None:
+        if data:
+            yield data
+        return
+    for off in range(0, len(data), size):
+        yield data[off : off + size]
+
+
+def _save_atomically(data: bytes, path: str | os.PathLike[str]) -> int:
+    dest = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(dest))
+    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.cos-part")
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return len(data)
 
 
 class CosClient:
