@@ -3,11 +3,13 @@ pytest plugin (``cos_async.testing.pytest_plugin``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
 
+import cos_async
+from cos_async import AsyncCosClient, CosConfig
 from cos_async.testing import LocalCosServer
 from tests.cos_http import CosHttp
 
@@ -43,3 +45,31 @@ def vhttp(server: LocalCosServer, session: aiohttp.ClientSession) -> CosHttp:
 @pytest.fixture
 async def bucket(server: LocalCosServer) -> str:
     return server.create_bucket()
+
+
+@pytest.fixture(autouse=True)
+def _testing_mode() -> Iterator[None]:
+    """Client retries happen as configured but without sleeping between attempts."""
+    cos_async.set_testing(True)
+    try:
+        yield
+    finally:
+        cos_async.set_testing(False)
+
+
+@pytest.fixture
+def config(server: LocalCosServer) -> CosConfig:
+    """A path-style client configuration for the ``server`` fixture."""
+    return CosConfig(
+        region=server.region,
+        secret_id=server.secret_id,
+        secret_key=server.secret_key,
+        endpoint_url=server.endpoint,
+    )
+
+
+@pytest.fixture
+async def cos(config: CosConfig) -> AsyncIterator[AsyncCosClient]:
+    """An AsyncCosClient for ``server``, closed after the test."""
+    async with AsyncCosClient(config) as client:
+        yield client
