@@ -9,6 +9,7 @@ The CRC-64 of what was sent is computed on the way, to check the server's answer
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import contextlib
@@ -31,7 +32,7 @@ CHUNK = 1 << 20
 _FILE_CHUNK = 1 << 20  # 1 MiB reads: allocations small enough to be reused hot
 
 
-class RequestBody:
+class RequestBody(abc.ABC):
     """A body that can open a fresh byte stream for each attempt (if ``replayable``)."""
 
     length: int | None = None
@@ -70,8 +71,9 @@ class RequestBody:
                     on_bytes(len(chunk))
                 yield chunk
 
+    @abc.abstractmethod
     def _stream(self) -> AsyncIterator[bytes | memoryview]:
-        raise NotImplementedError
+        """A fresh stream of the body's bytes (one per attempt)."""
 
     async def content_md5(self) -> str:
         """Base64 MD5 of the whole body (needs a replayable body: it reads it once more)."""

@@ -17,7 +17,7 @@ import mimetypes
 import os
 import re
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import IO, Any, Literal
 from urllib.parse import quote, unquote, urlsplit
@@ -68,7 +68,6 @@ from ._models import (
     as_list,
     freeze_headers,
     parse_crc,
-    parse_http_date,
     parse_iso_date,
 )
 from ._progress import ProgressCallback
@@ -312,6 +311,35 @@ def _extra(extra_headers: Mapping[str, str] | None) -> dict[str, str]:
 
 def _bool(text: Any) -> bool:
     return text_of(text).lower() == "true"
+
+
+def _page_size(name: str, value: object) -> str:
+    """A listing page size (1..1000, COS's maximum) as its query value."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
+        raise InvalidArgument(f"{name} must be 1..1000, got {value!r}")
+    return str(value)
+
+
+def _listing_params(
+    fixed: Mapping[str, str | None], optional: Iterable[tuple[str, str]]
+) -> dict[str, str | None]:
+    """Query parameters of a listing: ``fixed`` ones, plus the ``optional`` ones that are set.
+    Keys are always asked URL-encoded (any character survives XML) and decoded by the reader."""
+    params: dict[str, str | None] = {**fixed, "encoding-type": "url"}
+    params.update((name, value) for name, value in optional if value)
+    return params
+
+
+def _decoder(doc: Mapping[str, Any]) -> Callable[[str], str]:
+    return unquote if text_of(doc.get("EncodingType")) == "url" else _identity
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _common_prefixes(doc: Mapping[str, Any], decode: Callable[[str], str]) -> tuple[str, ...]:
+    return tuple(decode(text_of(p.get("Prefix"))) for p in as_list(doc.get("CommonPrefixes")))
 
 
 def _is_late_error(data: bytes) -> bool:
@@ -1181,17 +1209,12 @@ class AsyncCosClient:
         """One page of a listing (at most ``max_keys`` <= 1000 entries), starting after ``marker``.
         Keys are fetched URL-encoded (so any character survives XML) and decoded here."""
         check_bucket(bucket)
-        if not isinstance(max_keys, int) or not 1 <= max_keys <= 1000:
-            raise InvalidArgument(f"max_keys must be 1..1000, got {max_keys!r}")
-        params: dict[str, str | None] = {"encoding-type": "url", "max-keys": str(max_keys)}
-        if prefix:
-            params["prefix"] = prefix
-        if delimiter:
-            params["delimiter"] = delimiter
-        if marker:
-            params["marker"] = marker
+        params = _listing_params(
+            {"max-keys": _page_size("max_keys", max_keys)},
+            (("prefix", prefix), ("delimiter", delimiter), ("marker", marker)),
+        )
         reply, doc = await self._xml_call("GET", bucket, None, "ListBucketResult", params=params)
-        decode = unquote if text_of(doc.get("EncodingType")) == "url" else (lambda s: s)
+        decode = _decoder(doc)
         objects = tuple(
             ObjectInfo(
                 key=decode(text_of(c.get("Key"))),
@@ -1203,9 +1226,7 @@ class AsyncCosClient:
             )
             for c in as_list(doc.get("Contents"))
         )
-        prefixes = tuple(
-            decode(text_of(p.get("Prefix"))) for p in as_list(doc.get("CommonPrefixes"))
-        )
+        prefixes = _common_prefixes(doc, decode)
         truncated = _bool(doc.get("IsTruncated"))
         next_marker = decode(text_of(doc.get("NextMarker"))) or None
         if truncated and next_marker is None:
@@ -1275,23 +1296,17 @@ class AsyncCosClient:
     ) -> ListObjectVersionsPage:
         """One page of object versions and delete markers, after ``key_marker`` / ``version_id_marker``."""
         check_bucket(bucket)
-        if not isinstance(max_keys, int) or not 1 <= max_keys <= 1000:
-            raise InvalidArgument(f"max_keys must be 1..1000, got {max_keys!r}")
-        params: dict[str, str | None] = {
-            "versions": None,
-            "encoding-type": "url",
-            "max-keys": str(max_keys),
-        }
-        for name, value in (
-            ("prefix", prefix),
-            ("delimiter", delimiter),
-            ("key-marker", key_marker),
-            ("version-id-marker", version_id_marker),
-        ):
-            if value:
-                params[name] = value
+        params = _listing_params(
+            {"versions": None, "max-keys": _page_size("max_keys", max_keys)},
+            (
+                ("prefix", prefix),
+                ("delimiter", delimiter),
+                ("key-marker", key_marker),
+                ("version-id-marker", version_id_marker),
+            ),
+        )
         reply, doc = await self._xml_call("GET", bucket, None, "ListVersionsResult", params=params)
-        decode = unquote if text_of(doc.get("EncodingType")) == "url" else (lambda s: s)
+        decode = _decoder(doc)
         versions: list[ObjectVersionInfo] = []
         for kind in ("Version", "DeleteMarker"):
             for v in as_list(doc.get(kind)):
@@ -1319,9 +1334,7 @@ class AsyncCosClient:
             request_id=reply.request_id,
             headers=reply.headers,
             versions=tuple(versions),
-            common_prefixes=tuple(
-                decode(text_of(p.get("Prefix"))) for p in as_list(doc.get("CommonPrefixes"))
-            ),
+            common_prefixes=_common_prefixes(doc, decode),
             is_truncated=_bool(doc.get("IsTruncated")),
             next_key_marker=decode(text_of(doc.get("NextKeyMarker"))) or None,
             next_version_id_marker=text_of(doc.get("NextVersionIdMarker")) or None,
@@ -1808,8 +1821,7 @@ class AsyncCosClient:
         """One page of the uploaded parts of a multipart upload, after ``part_number_marker``."""
         check_bucket(bucket)
         check_key(key)
-        if not isinstance(max_parts, int) or not 1 <= max_parts <= 1000:
-            raise InvalidArgument(f"max_parts must be 1..1000, got {max_parts!r}")
+        max_parts_value = _page_size("max_parts", max_parts)
         reply, doc = await self._xml_call(
             "GET",
             bucket,
@@ -1818,7 +1830,7 @@ class AsyncCosClient:
             params={
                 "uploadId": upload_id,
                 "part-number-marker": str(part_number_marker),
-                "max-parts": str(max_parts),
+                "max-parts": max_parts_value,
             },
         )
         parts = tuple(
@@ -1931,25 +1943,19 @@ class AsyncCosClient:
     ) -> ListMultipartUploadsPage:
         """One page of the multipart uploads in progress, after ``key_marker`` / ``upload_id_marker``."""
         check_bucket(bucket)
-        if not isinstance(max_uploads, int) or not 1 <= max_uploads <= 1000:
-            raise InvalidArgument(f"max_uploads must be 1..1000, got {max_uploads!r}")
-        params: dict[str, str | None] = {
-            "uploads": None,
-            "encoding-type": "url",
-            "max-uploads": str(max_uploads),
-        }
-        for name, value in (
-            ("prefix", prefix),
-            ("delimiter", delimiter),
-            ("key-marker", key_marker),
-            ("upload-id-marker", upload_id_marker),
-        ):
-            if value:
-                params[name] = value
+        params = _listing_params(
+            {"uploads": None, "max-uploads": _page_size("max_uploads", max_uploads)},
+            (
+                ("prefix", prefix),
+                ("delimiter", delimiter),
+                ("key-marker", key_marker),
+                ("upload-id-marker", upload_id_marker),
+            ),
+        )
         reply, doc = await self._xml_call(
             "GET", bucket, None, "ListMultipartUploadsResult", params=params
         )
-        decode = unquote if text_of(doc.get("EncodingType")) == "url" else (lambda s: s)
+        decode = _decoder(doc)
         return ListMultipartUploadsPage(
             request_id=reply.request_id,
             headers=reply.headers,
@@ -1962,9 +1968,7 @@ class AsyncCosClient:
                 )
                 for u in as_list(doc.get("Upload"))
             ),
-            common_prefixes=tuple(
-                decode(text_of(p.get("Prefix"))) for p in as_list(doc.get("CommonPrefixes"))
-            ),
+            common_prefixes=_common_prefixes(doc, decode),
             is_truncated=_bool(doc.get("IsTruncated")),
             next_key_marker=decode(text_of(doc.get("NextKeyMarker"))) or None,
             next_upload_id_marker=text_of(doc.get("NextUploadIdMarker")) or None,
@@ -2315,6 +2319,3 @@ def _log(
             time.monotonic() - t0,
             f" error={type(error).__name__}" if error is not None else "",
         )
-
-
-_ = (Awaitable, parse_http_date)

@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 
 from ._body import FileRangeBody, make_body
-from ._crc64 import Crc64, combine
+from ._crc64 import Crc64, combine_all
 from ._errors import (
     CosClientError,
     CosError,
@@ -385,9 +385,7 @@ async def upload_file(
         await _run_workers(min(concurrency, nparts), worker)
         if os.stat(src).st_mtime_ns != st.st_mtime_ns or os.stat(src).st_size != size:
             raise IntegrityError(f"{os.fspath(path)!r} changed while it was being uploaded")
-        expected = 0
-        for n in range(1, nparts + 1):
-            expected = combine(expected, done[n][1], done[n][2])
+        expected = combine_all((done[n][1], done[n][2]) for n in range(1, nparts + 1))
         result = await client.complete_multipart_upload(
             bucket, key, upload_id, [(n, done[n][0]) for n in range(1, nparts + 1)]
         )
@@ -563,9 +561,7 @@ async def upload_stream(
     try:
         await _run_workers(len(tasks), run_next)
         numbers = sorted(done)
-        expected = 0
-        for n in numbers:
-            expected = combine(expected, done[n][1], done[n][2])
+        expected = combine_all((done[n][1], done[n][2]) for n in numbers)
         result = await client.complete_multipart_upload(
             bucket, key, upload_id, [(n, done[n][0]) for n in numbers]
         )
@@ -745,8 +741,18 @@ async def download_file(
         fd = os.open(tmp, os.O_RDWR)
     nparts = max(1, math.ceil(size / ps)) if size > limit else 1
     part_len = ps if nparts > 1 else max(size, 1)
+
+    def span(n: int) -> tuple[int, int]:
+        """Byte range ``[start, end)`` of part ``n`` (empty for an empty object)."""
+        start = (n - 1) * part_len
+        return start, max(start, min(size, start + part_len))
+
+    def length(n: int) -> int:
+        start, end = span(n)
+        return end - start
+
     for n in done:
-        tracker.add_done(min(part_len, size - (n - 1) * part_len))
+        tracker.add_done(length(n))
     ok = False
     discard = False  # the partial data is useless: remove it even with a checkpoint
     try:
@@ -754,8 +760,7 @@ async def download_file(
 
         async def worker() -> None:
             for n in pending:
-                start = (n - 1) * part_len
-                end = min(size, start + part_len)
+                start, end = span(n)
                 if end <= start:
                     done[n] = 0
                     continue
@@ -787,10 +792,7 @@ async def download_file(
                     f"{bucket}/{key} changed during the download (its ETag is no longer {meta.etag}); "
                     "nothing was written to the destination"
                 ) from exc
-            total = 0
-            for n in range(1, nparts + 1):
-                start = (n - 1) * part_len
-                total = combine(total, done[n], max(0, min(size, start + part_len) - start))
+            total = combine_all((done[n], length(n)) for n in range(1, nparts + 1))
             if not verify_crc or meta.crc64 is None or total == meta.crc64:
                 break
             if round_no == PART_ATTEMPTS:

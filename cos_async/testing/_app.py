@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import bisect
 import contextlib
 import email.utils
 import hashlib
@@ -784,7 +785,7 @@ class CosApp:
             self.store.persist_bucket(bucket)
             return self._empty(ctx)
         if sub == "versioning":
-            validate_config_versioning(body)
+            validate_config("versioning", body)
             bucket.versioning = text_of(parse(body)["VersioningConfiguration"]["Status"])
             self.store.persist_bucket(bucket)
             return self._empty(ctx)
@@ -873,11 +874,7 @@ class CosApp:
         next_marker = ""
         count = 0
         keys = bucket.sorted_keys()
-        import bisect
-
-        i = bisect.bisect_right(keys, marker) if marker else 0
-        if prefix:
-            i = max(i, bisect.bisect_left(keys, prefix))
+        i = Store.start_index(keys, marker, prefix)
         if (
             delimiter
             and marker.startswith(prefix)
@@ -2429,21 +2426,6 @@ _CONFIG_ORDER = (
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def validate_config_versioning(body: bytes) -> None:
-    try:
-        doc = parse(body)
-    except XMLError as exc:
-        raise _err(400, "MalformedXML", str(exc)) from exc
-    root = doc.get("VersioningConfiguration")
-    status = text_of(root.get("Status")) if isinstance(root, dict) else ""
-    if status not in ("Enabled", "Suspended"):
-        raise _err(
-            400,
-            "MalformedXML",
-            f"VersioningConfiguration Status must be Enabled or Suspended, got {status!r}",
-        )
 
 
 def _int_or_none(text: str | None) -> int | None:

@@ -48,6 +48,8 @@ CONFIG_ROOTS: dict[str, tuple[str, str]] = {
     ),
     "object-lock": ("ObjectLockConfiguration", "NoSuchObjectLockConfiguration"),
     "tagging": ("Tagging", "NoSuchTagSet"),
+    # versioning is stored as the bucket's state, not a document; listed for its root element
+    "versioning": ("VersioningConfiguration", "NoSuchVersioningConfiguration"),
     "policy": ("", "NoSuchBucketPolicy"),
 }
 

@@ -15,6 +15,7 @@ All metadata operations are synchronous and run on the server's event loop; only
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import bisect
@@ -50,25 +51,28 @@ _FILE_WRITE_BATCH = 4 << 20
 # --- blobs ------------------------------------------------------------------------------------
 
 
-class Blob:
+class Blob(abc.ABC):
     """Immutable content of a known size, reference-counted by the store (``refs``)."""
 
     size: int
     blob_id: str | None = None
     refs: int = 0
 
+    @abc.abstractmethod
     def release(self) -> None:
         """Called when no object, version or part refers to the blob any more."""
 
+    @abc.abstractmethod
     def pin(self) -> None:
         """Keep the content alive (a response is still being sent from it)."""
 
+    @abc.abstractmethod
     def unpin(self) -> None:
         """Undo :meth:`pin`."""
 
+    @abc.abstractmethod
     def iter_range(self, start: int, end: int) -> AsyncIterator[bytes | memoryview]:
         """Yield the bytes ``[start, end)`` in chunks of at most about 1 MiB."""
-        raise NotImplementedError
 
     async def read_all(self) -> bytes:
         return b"".join([bytes(c) async for c in self.iter_range(0, self.size)])
@@ -183,6 +187,12 @@ class FileBlob(Blob):
         with contextlib.suppress(OSError):
             os.unlink(self.path)
 
+    def pin(self) -> None:
+        """Nothing to do: a file is never reused, and readers hold their own descriptors."""
+
+    def unpin(self) -> None:
+        """Nothing to do (see :meth:`pin`)."""
+
     async def iter_range(self, start: int, end: int) -> AsyncIterator[bytes | memoryview]:
         loop = asyncio.get_running_loop()
         fd = await loop.run_in_executor(None, os.open, str(self.path), os.O_RDONLY)
@@ -201,19 +211,19 @@ class FileBlob(Blob):
             os.close(fd)
 
 
-class BlobWriter:
+class BlobWriter(abc.ABC):
     """Collects a body; ``finish()`` returns the blob, ``abort()`` discards it."""
 
     size: int = 0
 
-    async def write(self, data: bytes | bytearray | memoryview) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def write(self, data: bytes | bytearray | memoryview) -> None: ...
 
-    async def finish(self) -> Blob:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def finish(self) -> Blob: ...
 
-    async def abort(self) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def abort(self) -> None: ...
 
 
 class _MemoryWriter(BlobWriter):
@@ -701,14 +711,19 @@ class Store:
     # --- queries ---
 
     @staticmethod
+    def start_index(keys: list[str], start_after: str, prefix: str) -> int:
+        """Where a listing of sorted ``keys`` after ``start_after`` under ``prefix`` begins."""
+        lo = bisect.bisect_right(keys, start_after) if start_after else 0
+        if prefix:
+            lo = max(lo, bisect.bisect_left(keys, prefix))
+        return lo
+
+    @staticmethod
     def iter_keys_from(bucket: BucketState, start_after: str, prefix: str) -> Iterator[str]:
         """Keys (with at least one version) that start with ``prefix`` and sort after
         ``start_after``, in order."""
         keys = bucket.sorted_keys()
-        lo = bisect.bisect_right(keys, start_after) if start_after else 0
-        if prefix:
-            lo = max(lo, bisect.bisect_left(keys, prefix))
-        for i in range(lo, len(keys)):
+        for i in range(Store.start_index(keys, start_after, prefix), len(keys)):
             k = keys[i]
             if prefix and not k.startswith(prefix):
                 return
