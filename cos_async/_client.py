@@ -9,21 +9,44 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as _dt
 import email.utils
 import hashlib
+import inspect
+import json
 import logging
 import mimetypes
 import os
 import re
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import IO, Any, Literal
+from typing import IO, Any, Generic, Literal, TypeVar
 from urllib.parse import quote, unquote, urlsplit
+
+import attrs
 
 from . import _retry, _signing, _transfer
 from ._body import Body, ObjectBody, RequestBody, make_body
+from ._bucket_config import (
+    BucketLoggingStatus,
+    ConfigModel,
+    CorsConfiguration,
+    DomainConfiguration,
+    EncryptionConfiguration,
+    IntelligentTieringConfiguration,
+    InventoryConfiguration,
+    LifecycleConfiguration,
+    ObjectLockConfiguration,
+    RefererConfiguration,
+    ReplicationConfiguration,
+    Tagging,
+    VersioningConfiguration,
+    WebsiteConfiguration,
+    from_xml,
+    to_xml,
+)
 from ._config import CosConfig
 from ._credentials import Credentials
 from ._errors import (
@@ -38,12 +61,14 @@ from ._errors import (
     RetryExhausted,
     service_error,
 )
+from ._eventstream import EventStreamDecoder
 from ._models import (
     AccessControlPolicy,
     AppendObjectResult,
     BucketInfo,
     CompleteMultipartUploadResult,
     CopyObjectResult,
+    CorsPreflight,
     DeletedObject,
     DeleteError,
     DeleteObjectResult,
@@ -61,7 +86,12 @@ from ._models import (
     ObjectMeta,
     ObjectVersionInfo,
     PartInfo,
+    PresignedPost,
     PutObjectResult,
+    RequestEvent,
+    RequestHook,
+    ResponseEvent,
+    ResponseHook,
     StorageClass,
     UploadPartCopyResult,
     UploadPartResult,
@@ -71,6 +101,15 @@ from ._models import (
     parse_iso_date,
 )
 from ._progress import ProgressCallback
+from ._select import (
+    CSVInput,
+    CSVOutput,
+    JSONInput,
+    JSONOutput,
+    SelectEvent,
+    parse_message,
+    select_request,
+)
 from ._transport import Response, Transport
 from ._xml import XMLError, build, parse, text_of
 
@@ -377,6 +416,93 @@ class _Reply:
         return value
 
 
+# --- bucket configurations: one mechanism for every family -------------------------------------
+
+_ConfigT = TypeVar("_ConfigT", bound=ConfigModel)
+
+
+@attrs.frozen
+class _Family(Generic[_ConfigT]):
+    """A bucket-configuration family: its query sub-resource and model."""
+
+    subresource: str  # "cors", "lifecycle", ...
+    model: type[_ConfigT]
+    what: str  # for docstrings: "the CORS rules"
+
+
+def _named(fn: Any, name: str, doc: str, annotations: dict[str, str]) -> None:
+    fn.__name__ = name
+    fn.__qualname__ = f"AsyncCosClient.{name}"
+    fn.__doc__ = doc
+    fn.__annotations__ = annotations
+
+
+def _config_putter(
+    family: _Family[_ConfigT], name: str
+) -> Callable[[AsyncCosClient, str, _ConfigT], Coroutine[Any, Any, None]]:
+    async def put(self: AsyncCosClient, bucket: str, config: _ConfigT) -> None:
+        await self._put_config(bucket, family, config)
+
+    _named(
+        put,
+        f"put_bucket_{name}",
+        f"Replace {family.what} of a bucket (``PUT ?{family.subresource}``) with ``config``, a "
+        f":class:`{family.model.__name__}` (checked when it was built).",
+        {"bucket": "str", "config": family.model.__name__, "return": "None"},
+    )
+    return put
+
+
+def _config_getter(
+    family: _Family[_ConfigT], name: str
+) -> Callable[[AsyncCosClient, str], Coroutine[Any, Any, _ConfigT]]:
+    async def get(self: AsyncCosClient, bucket: str) -> _ConfigT:
+        return await self._get_config(bucket, family)
+
+    _named(
+        get,
+        f"get_bucket_{name}",
+        f"{family.what[0].upper()}{family.what[1:]} of a bucket (``GET ?{family.subresource}``) "
+        f"as a :class:`{family.model.__name__}`; :class:`NoSuchConfiguration` (404) when the "
+        "bucket has none.",
+        {"bucket": "str", "return": family.model.__name__},
+    )
+    return get
+
+
+def _config_deleter(
+    family: _Family[Any], name: str
+) -> Callable[[AsyncCosClient, str], Coroutine[Any, Any, None]]:
+    async def delete(self: AsyncCosClient, bucket: str) -> None:
+        check_bucket(bucket)
+        await self._request("DELETE", bucket, params={family.subresource: None})
+
+    _named(
+        delete,
+        f"delete_bucket_{name}",
+        f"Remove {family.what} of a bucket (``DELETE ?{family.subresource}``).",
+        {"bucket": "str", "return": "None"},
+    )
+    return delete
+
+
+_CORS = _Family("cors", CorsConfiguration, "the CORS rules")
+_LIFECYCLE = _Family("lifecycle", LifecycleConfiguration, "the lifecycle rules")
+_VERSIONING = _Family("versioning", VersioningConfiguration, "the versioning state")
+_REPLICATION = _Family("replication", ReplicationConfiguration, "the cross-bucket replication")
+_TAGGING = _Family("tagging", Tagging, "the tags")
+_WEBSITE = _Family("website", WebsiteConfiguration, "the static-website configuration")
+_INVENTORY = _Family("inventory", InventoryConfiguration, "an inventory configuration")
+_LOGGING = _Family("logging", BucketLoggingStatus, "the access-logging configuration")
+_REFERER = _Family("referer", RefererConfiguration, "the hotlink protection (referer list)")
+_DOMAIN = _Family("domain", DomainConfiguration, "the custom domains")
+_ENCRYPTION = _Family("encryption", EncryptionConfiguration, "the default encryption")
+_TIERING = _Family(
+    "intelligenttiering", IntelligentTieringConfiguration, "the intelligent-tiering configuration"
+)
+_OBJECT_LOCK = _Family("object-lock", ObjectLockConfiguration, "the object-lock configuration")
+
+
 # --- the client -------------------------------------------------------------------------------
 
 
@@ -386,9 +512,25 @@ class AsyncCosClient:
     One client owns one connection pool and belongs to the event loop it is first used on.
     """
 
-    def __init__(self, config: CosConfig) -> None:
+    def __init__(
+        self,
+        config: CosConfig,
+        *,
+        on_request: RequestHook | None = None,
+        on_response: ResponseHook | None = None,
+    ) -> None:
+        """``on_request`` is called with a :class:`RequestEvent` before every attempt of every
+        request, ``on_response`` with a :class:`ResponseEvent` after it (a response, or the
+        error that ended the attempt): for metrics and traces. A hook may be a plain function
+        or return an awaitable (awaited); it runs on the event loop, so keep it quick; an
+        exception it raises propagates to the caller."""
         if not isinstance(config, CosConfig):
             raise InvalidArgument(f"config must be a CosConfig, got {type(config).__name__}")
+        for name, hook in (("on_request", on_request), ("on_response", on_response)):
+            if hook is not None and not callable(hook):
+                raise InvalidArgument(f"{name} must be callable, got {hook!r}")
+        self._on_request = on_request
+        self._on_response = on_response
         self._config = config
         self._transport = Transport(config)
         self._provider = config.credentials_provider()
@@ -572,12 +714,15 @@ class AsyncCosClient:
         timeout = read_timeout or self._config.read_timeout
         started = time.monotonic()
         attempt = 0
+        observe = _Observe(self, method, bucket, key, params)
         while True:
             attempt += 1
             t0 = time.monotonic()
             error: CosError
             status: int | None = None
             request_id: str | None = None
+            if self._on_request is not None:
+                await observe.request(attempt)
             try:
                 resp = await self._send_once(method, bucket, key, params, headers, body, timeout)
                 status = resp.status
@@ -588,7 +733,7 @@ class AsyncCosClient:
                         self._maybe_switch_domain(bucket)
                 else:
                     if stream:
-                        _log(method, bucket, key, status, request_id, attempt, t0)
+                        await observe.response(status, request_id, attempt, t0, None, resp)
                         return resp, b""
                     try:
                         data = await resp.read()
@@ -599,7 +744,7 @@ class AsyncCosClient:
                     else:
                         if check is not None:
                             check(resp)
-                        _log(method, bucket, key, status, request_id, attempt, t0)
+                        await observe.response(status, request_id, attempt, t0, None)
                         return resp, data
             except IntegrityError as exc:
                 error = exc
@@ -607,7 +752,7 @@ class AsyncCosClient:
                 error = exc
                 if retry.switch_domain:
                     self._maybe_switch_domain(bucket)
-            _log(method, bucket, key, status, request_id, attempt, t0, error)
+            await observe.response(status, request_id, attempt, t0, error)
             retryable = _retry.is_retryable(error) or (
                 isinstance(error, IntegrityError) and body is not None
             )
@@ -766,6 +911,196 @@ class AsyncCosClient:
         except XMLError as exc:
             raise CosClientError(f"COS sent a malformed LocationConstraint: {exc}") from exc
         return text_of(doc.get("LocationConstraint"))
+
+    # --- bucket configurations ---------------------------------------------------------------
+    # Every family goes through _put_config / _get_config (built by _config_putter, ...) and the models' declared XML mapping;
+    # each public method is one line. ACL, policy (JSON) and inventory (by id) are the exceptions.
+
+    async def _put_config(self, bucket: str, family: _Family[_ConfigT], config: _ConfigT) -> None:
+        check_bucket(bucket)
+        if not isinstance(config, family.model):
+            raise InvalidArgument(
+                f"config must be a {family.model.__name__}, got {type(config).__name__}"
+            )
+        if isinstance(config, VersioningConfiguration) and config.status is None:
+            raise InvalidArgument("VersioningConfiguration.status must be Enabled or Suspended")
+        params: dict[str, str | None] = {family.subresource: None}
+        if isinstance(config, InventoryConfiguration):
+            params["id"] = config.id
+        ((root, doc),) = to_xml(config).items()
+        body, headers = await self._xml_body(root, doc)
+        await self._request("PUT", bucket, params=params, headers=headers, body=body)
+
+    async def _get_config(
+        self,
+        bucket: str,
+        family: _Family[_ConfigT],
+        params: Mapping[str, str | None] | None = None,
+    ) -> _ConfigT:
+        check_bucket(bucket)
+        _, doc = await self._xml_call(
+            "GET",
+            bucket,
+            None,
+            family.model.xml_root,
+            params={family.subresource: None, **(params or {})},
+        )
+        try:
+            return from_xml(family.model, doc)
+        except XMLError as exc:
+            raise CosClientError(
+                f"COS sent a {family.model.xml_root} we cannot read: {exc}"
+            ) from exc
+
+    put_bucket_cors = _config_putter(_CORS, "cors")
+    get_bucket_cors = _config_getter(_CORS, "cors")
+    delete_bucket_cors = _config_deleter(_CORS, "cors")
+    put_bucket_lifecycle = _config_putter(_LIFECYCLE, "lifecycle")
+    get_bucket_lifecycle = _config_getter(_LIFECYCLE, "lifecycle")
+    delete_bucket_lifecycle = _config_deleter(_LIFECYCLE, "lifecycle")
+    put_bucket_versioning = _config_putter(_VERSIONING, "versioning")
+    get_bucket_versioning = _config_getter(_VERSIONING, "versioning")
+    put_bucket_replication = _config_putter(_REPLICATION, "replication")
+    get_bucket_replication = _config_getter(_REPLICATION, "replication")
+    delete_bucket_replication = _config_deleter(_REPLICATION, "replication")
+    put_bucket_tagging = _config_putter(_TAGGING, "tagging")
+    get_bucket_tagging = _config_getter(_TAGGING, "tagging")
+    delete_bucket_tagging = _config_deleter(_TAGGING, "tagging")
+    put_bucket_website = _config_putter(_WEBSITE, "website")
+    get_bucket_website = _config_getter(_WEBSITE, "website")
+    delete_bucket_website = _config_deleter(_WEBSITE, "website")
+    put_bucket_inventory = _config_putter(_INVENTORY, "inventory")
+    put_bucket_logging = _config_putter(_LOGGING, "logging")
+    get_bucket_logging = _config_getter(_LOGGING, "logging")
+    put_bucket_referer = _config_putter(_REFERER, "referer")
+    get_bucket_referer = _config_getter(_REFERER, "referer")
+    put_bucket_domain = _config_putter(_DOMAIN, "domain")
+    get_bucket_domain = _config_getter(_DOMAIN, "domain")
+    delete_bucket_domain = _config_deleter(_DOMAIN, "domain")
+    put_bucket_encryption = _config_putter(_ENCRYPTION, "encryption")
+    get_bucket_encryption = _config_getter(_ENCRYPTION, "encryption")
+    delete_bucket_encryption = _config_deleter(_ENCRYPTION, "encryption")
+    put_bucket_intelligent_tiering = _config_putter(_TIERING, "intelligent_tiering")
+    get_bucket_intelligent_tiering = _config_getter(_TIERING, "intelligent_tiering")
+    put_bucket_object_lock = _config_putter(_OBJECT_LOCK, "object_lock")
+    get_bucket_object_lock = _config_getter(_OBJECT_LOCK, "object_lock")
+
+    async def delete_bucket_referer(self, bucket: str) -> None:
+        """Remove the hotlink protection of a bucket. COS has no ``DELETE ?referer``: like the
+        official SDK, this puts an empty referer configuration."""
+        check_bucket(bucket)
+        body, headers = (
+            make_body(b""),
+            {
+                "Content-Type": "application/xml",
+                "Content-MD5": base64.b64encode(hashlib.md5(b"").digest()).decode(),
+            },
+        )
+        await self._request("PUT", bucket, params={"referer": None}, headers=headers, body=body)
+
+    async def get_bucket_inventory(self, bucket: str, inventory_id: str) -> InventoryConfiguration:
+        """One inventory configuration of a bucket, by id (:class:`NoSuchConfiguration`, 404,
+        when there is none)."""
+        _check_inventory_id(inventory_id)
+        return await self._get_config(bucket, _INVENTORY, {"id": inventory_id})
+
+    async def delete_bucket_inventory(self, bucket: str, inventory_id: str) -> None:
+        """Remove one inventory configuration of a bucket, by id."""
+        check_bucket(bucket)
+        _check_inventory_id(inventory_id)
+        await self._request("DELETE", bucket, params={"inventory": None, "id": inventory_id})
+
+    async def list_bucket_inventory_configurations(
+        self, bucket: str
+    ) -> tuple[InventoryConfiguration, ...]:
+        """Every inventory configuration of a bucket (following continuation tokens)."""
+        check_bucket(bucket)
+        found: list[InventoryConfiguration] = []
+        token: str | None = None
+        while True:
+            params: dict[str, str | None] = {"inventory": None}
+            if token is not None:
+                params["continuation-token"] = token
+            _, doc = await self._xml_call(
+                "GET", bucket, None, "ListInventoryConfigurationResult", params=params
+            )
+            try:
+                found.extend(
+                    from_xml(InventoryConfiguration, d)
+                    for d in as_list(doc.get("InventoryConfiguration"))
+                )
+            except XMLError as exc:
+                raise CosClientError(f"COS sent an inventory list we cannot read: {exc}") from exc
+            token = text_of(doc.get("NextContinuationToken")) or None
+            if not _bool(doc.get("IsTruncated")):
+                break
+            if token is None:
+                raise CosClientError("COS sent a truncated inventory list without a token")
+        return tuple(found)
+
+    async def put_bucket_policy(self, bucket: str, policy: Mapping[str, Any] | str) -> None:
+        """Replace the bucket policy: a JSON document (a mapping, or its JSON text) with a
+        non-empty ``Statement`` list whose statements each have an ``Effect`` of allow/deny."""
+        check_bucket(bucket)
+        document = _check_policy(policy)
+        data = json.dumps(document, separators=(",", ":")).encode()
+        await self._request(
+            "PUT",
+            bucket,
+            params={"policy": None},
+            headers={"Content-Type": "application/json"},
+            body=make_body(data),
+        )
+
+    async def get_bucket_policy(self, bucket: str) -> dict[str, Any]:
+        """The bucket policy, parsed from JSON (:class:`NoSuchConfiguration`, 404, when none)."""
+        check_bucket(bucket)
+        _, data = await self._request("GET", bucket, params={"policy": None})
+        try:
+            document = json.loads(data)
+        except ValueError as exc:
+            raise CosClientError(f"COS sent a bucket policy that is not JSON: {exc}") from exc
+        if not isinstance(document, dict):
+            raise CosClientError("COS sent a bucket policy that is not a JSON object")
+        return document
+
+    async def delete_bucket_policy(self, bucket: str) -> None:
+        """Remove the bucket policy."""
+        check_bucket(bucket)
+        await self._request("DELETE", bucket, params={"policy": None})
+
+    async def put_bucket_acl(
+        self,
+        bucket: str,
+        *,
+        acl: Literal["private", "public-read", "public-read-write"] | None = None,
+        grant_read: str | None = None,
+        grant_write: str | None = None,
+        grant_read_acp: str | None = None,
+        grant_write_acp: str | None = None,
+        grant_full_control: str | None = None,
+        grants: Iterable[Grant] | None = None,
+        owner_id: str | None = None,
+    ) -> None:
+        """Set a bucket's ACL: a canned ``acl`` and/or ``grant_*`` headers (``id="qcs::cam::
+        uin/<uin>:uin/<uin>"``, comma-separated), or a full list of ``grants`` (an
+        AccessControlPolicy document; ``owner_id`` defaults to the first grantee)."""
+        check_bucket(bucket)
+        headers = _acl_headers(
+            acl,
+            grant_read=grant_read,
+            grant_write=grant_write,
+            grant_read_acp=grant_read_acp,
+            grant_write_acp=grant_write_acp,
+            grant_full_control=grant_full_control,
+            allowed=_BUCKET_ACLS,
+        )
+        await self._put_acl(bucket, None, headers, grants, owner_id, "put_bucket_acl")
+
+    async def get_bucket_acl(self, bucket: str) -> AccessControlPolicy:
+        """A bucket's ACL: the owner and the grants."""
+        check_bucket(bucket)
+        return await self._get_acl(bucket, None)
 
     # --- objects: write ---------------------------------------------------------------------
 
@@ -1530,6 +1865,82 @@ class AsyncCosClient:
         )
         return resp.status
 
+    # --- select -----------------------------------------------------------------------------
+
+    async def select_object_content(
+        self,
+        bucket: str,
+        key: str,
+        expression: str,
+        *,
+        input_format: CSVInput | JSONInput,
+        output_format: CSVOutput | JSONOutput | None = None,
+        compression: Literal["NONE", "GZIP", "BZIP2"] = "NONE",
+        request_progress: bool = False,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[SelectEvent]:
+        """Run an SQL ``expression`` over a CSV or JSON object on the COS side (COS Select) and
+        yield what comes back, as it arrives::
+
+            async for event in cos.select_object_content(
+                bucket, "people.csv", "SELECT s.name FROM COSObject s WHERE s.age > 30",
+                input_format=CSVInput(file_header_info="USE"),
+            ):
+                if isinstance(event, SelectRecords):
+                    out.write(event.payload)
+
+        ``expression`` is positional; ``input_format`` (:class:`CSVInput` / :class:`JSONInput`)
+        describes the object, ``compression`` (``"NONE"``, ``"GZIP"``, ``"BZIP2"``) how it is
+        stored; ``output_format`` defaults to :class:`CSVOutput` for CSV and :class:`JSONOutput`
+        for JSON. Events: :class:`SelectRecords` (pieces of the result; concatenate them),
+        :class:`SelectProgress` (with ``request_progress=True``), :class:`SelectStats` (once,
+        at the end). The iteration ends with the stream's End event; a stream that stops before
+        it, or whose CRC32 checks fail, raises :class:`IntegrityError`, and an error COS reports
+        in the stream raises the matching :class:`CosServiceError` subclass. The answer is
+        decoded chunk by chunk (never held whole); an iteration closed early (``aclose()``, or
+        ``contextlib.aclosing``) drops the connection instead of reading the rest.
+        """
+        check_bucket(bucket)
+        check_key(key)
+        doc = select_request(expression, input_format, output_format, compression, request_progress)
+        body, headers = await self._xml_body("SelectRequest", doc)
+        headers.update(_extra(extra_headers))
+        params: dict[str, str | None] = {"select": None, "select-type": "2"}
+        resp, _ = await self._request(
+            "POST", bucket, key, params=params, headers=headers, body=body, stream=True
+        )
+        decoder = EventStreamDecoder()
+        ended = False
+        try:
+            async with contextlib.aclosing(resp.iter_body()) as chunks:
+                async for chunk in chunks:
+                    for message in decoder.feed(chunk):
+                        if ended:
+                            continue  # nothing is meant to follow End
+                        event = parse_message(message)
+                        if isinstance(event, SelectEvent):
+                            yield event
+                        elif event.kind == "end":
+                            ended = True
+                        elif event.kind == "error":
+                            raise service_error(
+                                status=resp.status,
+                                code=event.code or "SelectError",
+                                message=event.message,
+                                request_id=resp.request_id,
+                                trace_id=resp.headers.get("x-cos-trace-id"),
+                                method="POST",
+                                bucket=bucket,
+                                key=key,
+                            )
+            decoder.finish()
+            if not ended:
+                raise IntegrityError(
+                    f"select on {bucket}/{key}: the event stream ended without an End event"
+                )
+        finally:
+            _release_or_close(resp)
+
     async def put_object_tagging(
         self, bucket: str, key: str, tags: Mapping[str, str], *, version_id: str | None = None
     ) -> None:
@@ -1598,6 +2009,17 @@ class AsyncCosClient:
             grant_full_control=grant_full_control,
             allowed=_OBJECT_ACLS,
         )
+        await self._put_acl(bucket, key, headers, grants, owner_id, "put_object_acl")
+
+    async def _put_acl(
+        self,
+        bucket: str,
+        key: str | None,
+        headers: dict[str, str],
+        grants: Iterable[Grant] | None,
+        owner_id: str | None,
+        what: str,
+    ) -> None:
         body = None
         if grants is not None:
             if headers:
@@ -1607,13 +2029,16 @@ class AsyncCosClient:
             )
             headers.update(h)
         elif not headers:
-            raise InvalidArgument("put_object_acl needs acl, a grant_* or grants")
+            raise InvalidArgument(f"{what} needs acl, a grant_* or grants")
         await self._request("PUT", bucket, key, params={"acl": None}, headers=headers, body=body)
 
     async def get_object_acl(self, bucket: str, key: str) -> AccessControlPolicy:
         """An object's ACL: the owner and the grants."""
         check_bucket(bucket)
         check_key(key)
+        return await self._get_acl(bucket, key)
+
+    async def _get_acl(self, bucket: str, key: str | None) -> AccessControlPolicy:
         reply, doc = await self._xml_call(
             "GET", bucket, key, "AccessControlPolicy", params={"acl": None}
         )
@@ -2035,6 +2460,128 @@ class AsyncCosClient:
         all_params.update(query)
         return f"{base}{enc_path}?{_encode_query(all_params)}"
 
+    async def presign_post(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires: int = 3600,
+        content_length_range: tuple[int, int] | None = None,
+        fields: Mapping[str, str] | None = None,
+        conditions: Iterable[Mapping[str, str] | list[Any]] | None = None,
+        now: int | None = None,
+    ) -> PresignedPost:
+        """A signed form for browser uploads (POST Object) valid for ``expires`` seconds.
+
+        ``key`` may end with ``${filename}`` (replaced by the uploaded file's name): the policy
+        then allows any key starting with what precedes it. ``content_length_range=(min, max)``
+        bounds the file size in bytes. Every item of ``fields`` (``Content-Type``,
+        ``success_action_status``, ``x-cos-meta-*``, ``x-cos-acl``...) is added to the form and
+        bound by an exact-match condition; ``conditions`` adds raw policy conditions (``{"field":
+        "value"}``, ``["eq", "$field", v]``, ``["starts-with", "$field", prefix]``).
+        """
+        check_bucket(bucket)
+        if not isinstance(key, str) or not key:
+            raise InvalidArgument(f"key must be a non-empty string, got {key!r}")
+        if not isinstance(expires, int) or not 1 <= expires <= 7 * 86400:
+            raise InvalidArgument(f"expires must be 1..604800 seconds, got {expires!r}")
+        creds = await self._credentials()
+        if creds is None:
+            raise InvalidArgument("presigning needs credentials (the client is anonymous)")
+        extra = dict(fields or {})
+        for name, value in extra.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise InvalidArgument(f"form fields must be strings: {name!r}={value!r}")
+            if name.lower() in _POST_RESERVED or name.lower().startswith("q-"):
+                raise InvalidArgument(f"form field {name!r} is set by presign_post itself")
+        t = int(time.time()) if now is None else now
+        key_time = f"{t - 60};{t + expires}"
+        expiration = _dt.datetime.fromtimestamp(t + expires, _dt.timezone.utc)
+        cond: list[Any] = [
+            {"q-sign-algorithm": "sha1"},
+            {"q-ak": creds.secret_id},
+            {"q-sign-time": key_time},
+            {"bucket": bucket},
+        ]
+        if key.endswith("${filename}"):
+            cond.append(["starts-with", "$key", key[: -len("${filename}")]])
+        else:
+            cond.append({"key": key})
+        if content_length_range is not None:
+            lo, hi = _check_length_range(content_length_range)
+            cond.append(["content-length-range", lo, hi])
+        cond.extend({name: value} for name, value in extra.items())
+        if creds.token:
+            cond.append({"x-cos-security-token": creds.token})
+        for c in conditions or ():
+            cond.append(_check_condition(c))
+        policy = {"expiration": expiration.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "conditions": cond}
+        policy_json = json.dumps(policy, separators=(",", ":")).encode()
+        form = {
+            "key": key,
+            **extra,
+            "policy": base64.b64encode(policy_json).decode(),
+            "q-sign-algorithm": "sha1",
+            "q-ak": creds.secret_id,
+            "q-key-time": key_time,
+            "q-signature": _signing.post_policy_signature(
+                secret_key=creds.secret_key, key_time=key_time, policy=policy_json
+            ),
+        }
+        if creds.token:
+            form["x-cos-security-token"] = creds.token
+        base, enc_path, _ = self._url_and_path(bucket, None)
+        return PresignedPost(url=base + enc_path, fields=form, expires=expiration, policy=policy)
+
+    async def options_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        origin: str,
+        method: str,
+        request_headers: Iterable[str] = (),
+    ) -> CorsPreflight:
+        """Ask COS what a browser would: may ``origin`` send ``method`` with ``request_headers``
+        to this object (a CORS preflight, ``OPTIONS``)? A refusal is ``AccessDenied`` (403,
+        COS code ``AccessForbidden``)."""
+        check_bucket(bucket)
+        check_key(key)
+        if not isinstance(origin, str) or not origin:
+            raise InvalidArgument(f"origin must be a non-empty string, got {origin!r}")
+        if not isinstance(method, str) or method.upper() not in (
+            "GET",
+            "PUT",
+            "POST",
+            "DELETE",
+            "HEAD",
+        ):
+            raise InvalidArgument(f"method must be GET, PUT, POST, DELETE or HEAD, got {method!r}")
+        if isinstance(request_headers, str):
+            raise InvalidArgument("request_headers must be a sequence of header names, not a str")
+        asked = [h.strip() for h in request_headers]
+        if not all(asked):
+            raise InvalidArgument(f"request_headers must be non-empty names, got {asked!r}")
+        headers = {"Origin": origin, "Access-Control-Request-Method": method.upper()}
+        if asked:
+            headers["Access-Control-Request-Headers"] = ",".join(asked)
+        resp, _ = await self._request("OPTIONS", bucket, key, headers=headers)
+        h = resp.headers
+
+        def listed(name: str) -> tuple[str, ...]:
+            return tuple(v.strip() for v in (h.get(name) or "").split(",") if v.strip())
+
+        max_age = h.get("Access-Control-Max-Age")
+        return CorsPreflight(
+            request_id=resp.request_id,
+            headers=freeze_headers(h),
+            allowed_origin=h.get("Access-Control-Allow-Origin") or "",
+            allowed_methods=listed("Access-Control-Allow-Methods"),
+            allowed_headers=listed("Access-Control-Allow-Headers"),
+            expose_headers=listed("Access-Control-Expose-Headers"),
+            max_age=int(max_age) if max_age and max_age.strip().isdigit() else None,
+        )
+
     # --- transfers (implemented in _transfer with the public operations above) ---------------
 
     async def upload_file(
@@ -2275,9 +2822,16 @@ def _acl_doc(grants: list[Grant], owner_id: str | None) -> dict[str, Any]:
     for g in grants:
         if g.permission not in ("READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL"):
             raise InvalidArgument(f"unknown ACL permission {g.permission!r}")
+        if g.uri and g.id:
+            raise InvalidArgument(f"a Grant takes an id or a uri, not both: {g!r}")
         if g.uri:
             grantee: dict[str, Any] = {"@xmlns:xsi": xsi, "@xsi:type": "Group", "URI": g.uri}
         elif g.id:
+            if not _GRANTEE_ID.fullmatch(g.id):
+                raise InvalidArgument(
+                    "a Grant id must look like qcs::cam::uin/<owner uin>:uin/<sub uin> "
+                    f"(or qcs::cam::anyone:anyone), got {g.id!r}"
+                )
             grantee = {"@xmlns:xsi": xsi, "@xsi:type": "CanonicalUser", "ID": g.id}
         else:
             raise InvalidArgument("each Grant needs an id or a uri")
@@ -2289,6 +2843,78 @@ def _acl_doc(grants: list[Grant], owner_id: str | None) -> dict[str, Any]:
     return doc
 
 
+_POST_RESERVED = frozenset({"key", "policy", "file", "x-cos-security-token"})
+
+
+def _check_length_range(value: object) -> tuple[int, int]:
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        or not 0 <= value[0] <= value[1]
+    ):
+        raise InvalidArgument(
+            f"content_length_range must be (min, max) integers with 0 <= min <= max, got {value!r}"
+        )
+    return value[0], value[1]
+
+
+def _check_condition(cond: object) -> Any:
+    if isinstance(cond, Mapping):
+        if len(cond) != 1 or not all(isinstance(v, str) for v in cond.values()):
+            raise InvalidArgument(f"a condition mapping has one field and a string: {cond!r}")
+        return dict(cond)
+    if (
+        isinstance(cond, list)
+        and len(cond) == 3
+        and cond[0] in ("eq", "starts-with")
+        and isinstance(cond[1], str)
+        and cond[1].startswith("$")
+        and isinstance(cond[2], str)
+    ):
+        return list(cond)
+    raise InvalidArgument(
+        'a condition is {"field": "value"}, ["eq", "$field", "value"] or '
+        f'["starts-with", "$field", "prefix"], got {cond!r}'
+    )
+
+
+_GRANTEE_ID = re.compile(r"qcs::cam::(?:uin/\d+:uin/\d+|anyone:anyone)")
+_INVENTORY_ID = re.compile(r"[A-Za-z0-9\-_.]{1,64}")
+
+
+def _check_inventory_id(inventory_id: object) -> None:
+    if not isinstance(inventory_id, str) or not _INVENTORY_ID.fullmatch(inventory_id):
+        raise InvalidArgument(
+            f"inventory_id must be 1..64 of a-z A-Z 0-9 - _ ., got {inventory_id!r}"
+        )
+
+
+def _check_policy(policy: object) -> dict[str, Any]:
+    """A bucket policy as a dict, checked the way COS checks it."""
+    if isinstance(policy, str):
+        try:
+            document = json.loads(policy)
+        except ValueError as exc:
+            raise InvalidArgument(f"policy is not valid JSON: {exc}") from exc
+    elif isinstance(policy, Mapping):
+        document = dict(policy)
+    else:
+        raise InvalidArgument(
+            f"policy must be a mapping or its JSON text, got {type(policy).__name__}"
+        )
+    if not isinstance(document, dict):
+        raise InvalidArgument("policy must be a JSON object")
+    statements = document.get("Statement", document.get("statement"))
+    if not isinstance(statements, list) or not statements:
+        raise InvalidArgument("policy needs a non-empty Statement list")
+    for i, st in enumerate(statements):
+        effect = st.get("Effect", st.get("effect")) if isinstance(st, dict) else None
+        if not isinstance(effect, str) or effect.lower() not in ("allow", "deny"):
+            raise InvalidArgument(f"policy Statement[{i}] needs an Effect of allow or deny")
+    return document
+
+
 def _release_or_close(resp: Response) -> None:
     # A body abandoned half-read cannot go back to the pool: close its connection.
     if resp._resp.content.at_eof():
@@ -2297,25 +2923,93 @@ def _release_or_close(resp: Response) -> None:
         resp.close()
 
 
-def _log(
-    method: str,
-    bucket: str | None,
-    key: str | None,
-    status: int | None,
-    request_id: str | None,
-    attempt: int,
-    t0: float,
-    error: BaseException | None = None,
-) -> None:
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug(
-            "%s %s/%s status=%s request_id=%s attempt=%d duration=%.3fs%s",
-            method,
-            bucket or "",
-            key or "",
-            status,
-            request_id,
-            attempt,
-            time.monotonic() - t0,
-            f" error={type(error).__name__}" if error is not None else "",
-        )
+class _Observe:
+    """The DEBUG log line and the hooks of one request (all its attempts)."""
+
+    __slots__ = ("_bucket", "_client", "_key", "_method", "_url")
+
+    def __init__(
+        self,
+        client: AsyncCosClient,
+        method: str,
+        bucket: str | None,
+        key: str | None,
+        params: Mapping[str, str | None],
+    ) -> None:
+        self._client = client
+        self._method = method
+        self._bucket = bucket
+        self._key = key
+        self._url: str | None = None
+        if client._on_request is not None or client._on_response is not None:
+            self._url = self.url(params)
+
+    def url(self, params: Mapping[str, str | None]) -> str:
+        base, enc_path, _ = self._client._url_and_path(self._bucket, self._key)
+        query = _encode_query(params)  # sub-resources and options; signatures go in headers
+        return base + enc_path + (f"?{query}" if query else "")
+
+    async def request(self, attempt: int) -> None:
+        hook = self._client._on_request
+        if hook is not None:
+            assert self._url is not None
+            event = RequestEvent(
+                method=self._method,
+                url=self._url,
+                bucket=self._bucket,
+                key=self._key,
+                attempt=attempt,
+            )
+            result = hook(event)
+            if inspect.isawaitable(result):
+                await result
+
+    async def response(
+        self,
+        status: int | None,
+        request_id: str | None,
+        attempt: int,
+        t0: float,
+        error: BaseException | None,
+        resp: Response | None = None,
+    ) -> None:
+        hook = self._client._on_response
+        debug = log.isEnabledFor(logging.DEBUG)
+        if hook is None and not debug:
+            return
+        duration = time.monotonic() - t0
+        if debug:
+            host = urlsplit(self._client._url_and_path(self._bucket, None)[0]).netloc
+            log.debug(
+                "%s %s bucket=%s key=%s status=%s request_id=%s attempt=%d duration=%.3fs%s",
+                self._method,
+                host,
+                self._bucket or "-",
+                self._key if self._key is not None else "-",
+                status,
+                request_id,
+                attempt,
+                duration,
+                f" error={type(error).__name__}" if error is not None else "",
+            )
+        if hook is not None:
+            assert self._url is not None
+            event = ResponseEvent(
+                method=self._method,
+                url=self._url,
+                bucket=self._bucket,
+                key=self._key,
+                attempt=attempt,
+                status=status,
+                request_id=request_id,
+                duration=duration,
+                error=error,
+            )
+            try:
+                result = hook(event)
+                if inspect.isawaitable(result):
+                    await result
+            except BaseException:
+                if resp is not None:  # a streamed response the caller will now never own
+                    resp.close()
+                raise

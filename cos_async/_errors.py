@@ -15,6 +15,7 @@
         ├── NoSuchKey (FileNotFoundError)
         ├── NoSuchUpload (FileNotFoundError)
         ├── NoSuchVersion (FileNotFoundError)
+        ├── NoSuchConfiguration (FileNotFoundError)    (the bucket has no such configuration)
         ├── AccessDenied (PermissionError)
         │   ├── SignatureDoesNotMatch
         │   ├── InvalidAccessKeyId
@@ -59,6 +60,7 @@ __all__ = [
     "InvalidPartOrder",
     "InvalidRange",
     "NoSuchBucket",
+    "NoSuchConfiguration",
     "NoSuchKey",
     "NoSuchUpload",
     "NoSuchVersion",
@@ -106,7 +108,8 @@ class CosTimeoutError(CosTransportError, TimeoutError):
 
 
 class IntegrityError(CosClientError):
-    """Data failed a CRC64, MD5 or length check (what was received or stored is not what was sent)."""
+    """Data failed a CRC64, MD5 or length check (what was received or stored is not what was sent),
+    or a select event stream failed its CRC32 checks or ended early."""
 
 
 class RetryExhausted(CosClientError):
@@ -210,6 +213,11 @@ class NoSuchVersion(CosServiceError, FileNotFoundError):
     """The object version does not exist (404)."""
 
 
+class NoSuchConfiguration(CosServiceError, FileNotFoundError):
+    """The bucket has no configuration of the kind asked for (404 ``NoSuchCORSConfiguration``,
+    ``NoSuchLifecycleConfiguration``, ``NoSuchTagSet``, ``NoSuchBucketPolicy``...)."""
+
+
 class AccessDenied(CosServiceError, PermissionError):
     """The request was refused (403): no permission, no or invalid signature."""
 
@@ -285,6 +293,7 @@ _BY_CODE: dict[str, type[CosServiceError]] = {
     "NoSuchUpload": NoSuchUpload,
     "NoSuchVersion": NoSuchVersion,
     "AccessDenied": AccessDenied,
+    "AccessForbidden": AccessDenied,  # a refused CORS preflight
     "SignatureDoesNotMatch": SignatureDoesNotMatch,
     "InvalidAccessKeyId": InvalidAccessKeyId,
     "BucketAlreadyExists": BucketAlreadyExists,
@@ -302,6 +311,25 @@ _BY_CODE: dict[str, type[CosServiceError]] = {
     "PositionNotEqualToLength": PositionNotEqualToLength,
     "SlowDown": SlowDown,
     "TooManyRequests": SlowDown,
+    "NoSuchTagSet": NoSuchConfiguration,
+    "NoSuchBucketPolicy": NoSuchConfiguration,
+    **{
+        f"NoSuch{kind}Configuration": NoSuchConfiguration
+        for kind in (
+            "CORS",
+            "Lifecycle",
+            "Website",
+            "Referer",
+            "Logging",
+            "Inventory",
+            "Domain",
+            "Encryption",
+            "Replication",
+            "IntelligentTiering",
+            "ObjectLock",
+            "Versioning",
+        )
+    },
 }
 
 

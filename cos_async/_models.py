@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import email.utils
 import enum
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -18,6 +18,7 @@ __all__ = [
     "BucketInfo",
     "CompleteMultipartUploadResult",
     "CopyObjectResult",
+    "CorsPreflight",
     "DeleteError",
     "DeleteObjectResult",
     "DeleteObjectsResult",
@@ -35,7 +36,12 @@ __all__ = [
     "ObjectMeta",
     "ObjectVersionInfo",
     "PartInfo",
+    "PresignedPost",
     "PutObjectResult",
+    "RequestEvent",
+    "RequestHook",
+    "ResponseEvent",
+    "ResponseHook",
     "Result",
     "StorageClass",
     "UploadPartCopyResult",
@@ -403,3 +409,63 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+@attrs.frozen(kw_only=True)
+class PresignedPost:
+    """A signed browser form upload (``presign_post``): POST a ``multipart/form-data`` form to
+    ``url`` with every item of ``fields`` and then the ``file`` field, last. The repr lists the
+    field names only: the policy signature (and a temporary token) are credentials."""
+
+    url: str
+    fields: dict[str, str] = attrs.field(repr=lambda f: "{" + ", ".join(sorted(f)) + "}")
+    expires: _dt.datetime
+    policy: dict[str, Any] = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class CorsPreflight(Result):
+    """The answer to a CORS preflight (``options_object``): what the bucket's CORS rules allow
+    for the origin, method and request headers asked about."""
+
+    allowed_origin: str
+    allowed_methods: tuple[str, ...]
+    allowed_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int | None
+
+
+@attrs.frozen(kw_only=True)
+class RequestEvent:
+    """Passed to a client's ``on_request`` hook before each attempt of a request. ``url`` is
+    the request URL with its sub-resource and option parameters (never a signature: requests
+    are signed in a header)."""
+
+    method: str
+    url: str
+    bucket: str | None
+    key: str | None
+    attempt: int
+
+
+@attrs.frozen(kw_only=True)
+class ResponseEvent:
+    """Passed to a client's ``on_response`` hook after each attempt: the HTTP ``status`` and
+    ``request_id`` when COS answered, the ``error`` that ended the attempt if any (a retried
+    503, a reset connection...), and the attempt's ``duration`` in seconds."""
+
+    method: str
+    url: str
+    bucket: str | None
+    key: str | None
+    attempt: int
+    status: int | None
+    request_id: str | None
+    duration: float
+    error: BaseException | None
+
+
+#: an ``on_request`` hook: a function of a RequestEvent, possibly returning an awaitable
+RequestHook = Callable[[RequestEvent], "Awaitable[None] | None"]
+#: an ``on_response`` hook: a function of a ResponseEvent, possibly returning an awaitable
+ResponseHook = Callable[[ResponseEvent], "Awaitable[None] | None"]

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import os
 import ssl
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -72,7 +72,7 @@ class Response:
                 chunks.append(chunk)
             return b"".join(chunks)
 
-    async def iter_body(self) -> AsyncIterator[bytes]:
+    async def iter_body(self) -> AsyncGenerator[bytes, None]:
         with map_transport_errors(self.what):
             async for chunk in self._resp.content.iter_any():
                 yield chunk

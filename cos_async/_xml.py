@@ -135,6 +135,9 @@ def text_of(value: Any) -> str:
 
 
 def build(root: str, body: Mapping[str, Any] | None) -> bytes:
-    """Build ``<root>...</root>`` from a dict (lists become repeated elements)."""
+    """Build ``<root>...</root>`` from a dict (lists become repeated elements).
+
+    A carriage return is written as ``&#13;``: XML parsers turn a literal one into ``\\n``, which
+    would change a value such as a ``"\\r\\n"`` record delimiter."""
     text = xmltodict.unparse({root: body if body is not None else {}}, encoding="utf-8")
-    return cast("str", text).encode("utf-8")
+    return cast("str", text).replace("\r", "&#13;").encode("utf-8")

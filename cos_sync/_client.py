@@ -22,6 +22,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import cos_async
 from cos_async import AsyncCosClient, CosConfig, ObjectMeta
+from cos_async._models import RequestHook, ResponseHook
 
 from . import _portal
 
@@ -182,14 +183,17 @@ class ObjectBody:
 
     @property
     def meta(self) -> ObjectMeta:
+        """What the GET answer said about the object (size, ETag, CRC64, metadata...)."""
         return self._body.meta
 
     @property
     def size(self) -> int:
+        """Bytes in this body (the range length for a ranged GET)."""
         return self._body.size
 
     @property
     def crc64(self) -> int | None:
+        """CRC64 of what was read, once a verified read is complete (else ``None``)."""
         return self._body.crc64
 
     def read(self) -> bytes:
@@ -216,6 +220,7 @@ class ObjectBody:
         return self._loop.run(lambda: self._body.save(path))
 
     def close(self) -> None:
+        """Release the connection without reading the rest (idempotent)."""
         if not self._closed:
             self._closed = True
             self._loop.run(self._body.aclose)
@@ -266,20 +271,31 @@ class CosClient:
     threads. It keeps working in a child process after ``fork()`` (with a fresh connection pool).
     """
 
-    def __init__(self, config: CosConfig) -> None:
+    def __init__(
+        self,
+        config: CosConfig,
+        *,
+        on_request: RequestHook | None = None,
+        on_response: ResponseHook | None = None,
+    ) -> None:
+        """``on_request`` / ``on_response``: hooks as for :class:`cos_async.AsyncCosClient`;
+        they run on the private loop thread, not on the caller's thread."""
         if not isinstance(config, CosConfig):
             raise cos_async.InvalidArgument(
                 f"config must be a CosConfig, got {type(config).__name__}"
             )
         self._config = config
+        self._hooks: dict[str, Any] = {"on_request": on_request, "on_response": on_response}
+        # built (and its arguments checked) before the loop thread is acquired
+        self._async: AsyncCosClient | None = AsyncCosClient(config, **self._hooks)
         self._lock = threading.Lock()
         self._closed = False
         self._pid = os.getpid()
         self._loop: _portal.LoopThread | None = _portal.acquire()
-        self._async: AsyncCosClient | None = AsyncCosClient(config)
 
     @property
     def config(self) -> CosConfig:
+        """The configuration this client was built with."""
         return self._config
 
     def _ensure(self) -> tuple[_portal.LoopThread, AsyncCosClient]:
@@ -292,7 +308,7 @@ class CosClient:
                     _ABANDONED.append(self._async)
                 self._pid = os.getpid()
                 self._loop = _portal.acquire()
-                self._async = AsyncCosClient(self._config)
+                self._async = AsyncCosClient(self._config, **self._hooks)
             assert self._loop is not None
             assert self._async is not None
             return self._loop, self._async
@@ -383,6 +399,49 @@ class CosClient:
     bucket_exists = _Method(AsyncCosClient.bucket_exists)
     delete_bucket = _Method(AsyncCosClient.delete_bucket)
     get_bucket_location = _Method(AsyncCosClient.get_bucket_location)
+    put_bucket_acl = _Method(AsyncCosClient.put_bucket_acl)
+    get_bucket_acl = _Method(AsyncCosClient.get_bucket_acl)
+    put_bucket_cors = _Method(AsyncCosClient.put_bucket_cors)
+    get_bucket_cors = _Method(AsyncCosClient.get_bucket_cors)
+    delete_bucket_cors = _Method(AsyncCosClient.delete_bucket_cors)
+    put_bucket_lifecycle = _Method(AsyncCosClient.put_bucket_lifecycle)
+    get_bucket_lifecycle = _Method(AsyncCosClient.get_bucket_lifecycle)
+    delete_bucket_lifecycle = _Method(AsyncCosClient.delete_bucket_lifecycle)
+    put_bucket_versioning = _Method(AsyncCosClient.put_bucket_versioning)
+    get_bucket_versioning = _Method(AsyncCosClient.get_bucket_versioning)
+    put_bucket_replication = _Method(AsyncCosClient.put_bucket_replication)
+    get_bucket_replication = _Method(AsyncCosClient.get_bucket_replication)
+    delete_bucket_replication = _Method(AsyncCosClient.delete_bucket_replication)
+    put_bucket_tagging = _Method(AsyncCosClient.put_bucket_tagging)
+    get_bucket_tagging = _Method(AsyncCosClient.get_bucket_tagging)
+    delete_bucket_tagging = _Method(AsyncCosClient.delete_bucket_tagging)
+    put_bucket_website = _Method(AsyncCosClient.put_bucket_website)
+    get_bucket_website = _Method(AsyncCosClient.get_bucket_website)
+    delete_bucket_website = _Method(AsyncCosClient.delete_bucket_website)
+    put_bucket_inventory = _Method(AsyncCosClient.put_bucket_inventory)
+    get_bucket_inventory = _Method(AsyncCosClient.get_bucket_inventory)
+    delete_bucket_inventory = _Method(AsyncCosClient.delete_bucket_inventory)
+    list_bucket_inventory_configurations = _Method(
+        AsyncCosClient.list_bucket_inventory_configurations
+    )
+    put_bucket_logging = _Method(AsyncCosClient.put_bucket_logging)
+    get_bucket_logging = _Method(AsyncCosClient.get_bucket_logging)
+    put_bucket_policy = _Method(AsyncCosClient.put_bucket_policy)
+    get_bucket_policy = _Method(AsyncCosClient.get_bucket_policy)
+    delete_bucket_policy = _Method(AsyncCosClient.delete_bucket_policy)
+    put_bucket_referer = _Method(AsyncCosClient.put_bucket_referer)
+    get_bucket_referer = _Method(AsyncCosClient.get_bucket_referer)
+    delete_bucket_referer = _Method(AsyncCosClient.delete_bucket_referer)
+    put_bucket_domain = _Method(AsyncCosClient.put_bucket_domain)
+    get_bucket_domain = _Method(AsyncCosClient.get_bucket_domain)
+    delete_bucket_domain = _Method(AsyncCosClient.delete_bucket_domain)
+    put_bucket_encryption = _Method(AsyncCosClient.put_bucket_encryption)
+    get_bucket_encryption = _Method(AsyncCosClient.get_bucket_encryption)
+    delete_bucket_encryption = _Method(AsyncCosClient.delete_bucket_encryption)
+    put_bucket_intelligent_tiering = _Method(AsyncCosClient.put_bucket_intelligent_tiering)
+    get_bucket_intelligent_tiering = _Method(AsyncCosClient.get_bucket_intelligent_tiering)
+    put_bucket_object_lock = _Method(AsyncCosClient.put_bucket_object_lock)
+    get_bucket_object_lock = _Method(AsyncCosClient.get_bucket_object_lock)
     put_object = _Method(AsyncCosClient.put_object)
     append_object = _Method(AsyncCosClient.append_object)
     head_object = _Method(AsyncCosClient.head_object)
@@ -396,6 +455,7 @@ class CosClient:
     list_object_versions = _Iter(AsyncCosClient.list_object_versions)
     copy_object = _Method(AsyncCosClient.copy_object)
     restore_object = _Method(AsyncCosClient.restore_object)
+    select_object_content = _Iter(AsyncCosClient.select_object_content)
     put_object_tagging = _Method(AsyncCosClient.put_object_tagging)
     get_object_tagging = _Method(AsyncCosClient.get_object_tagging)
     delete_object_tagging = _Method(AsyncCosClient.delete_object_tagging)
@@ -411,6 +471,8 @@ class CosClient:
     list_multipart_uploads_page = _Method(AsyncCosClient.list_multipart_uploads_page)
     list_multipart_uploads = _Iter(AsyncCosClient.list_multipart_uploads)
     presign_url = _Method(AsyncCosClient.presign_url)
+    presign_post = _Method(AsyncCosClient.presign_post)
+    options_object = _Method(AsyncCosClient.options_object)
     upload_file = _Method(AsyncCosClient.upload_file)
     upload_stream = _Method(AsyncCosClient.upload_stream)
     download_file = _Method(AsyncCosClient.download_file)

@@ -45,6 +45,7 @@ from ._documents import (
     validate_config,
 )
 from ._faults import FaultInjector, FaultRule, RequestLog, RequestRecord
+from ._select import parse_select_request, select_stream
 from ._store import (
     Acl,
     Blob,
@@ -710,6 +711,7 @@ class CosApp:
             "PutObjectCopy": self.copy_object,
             "AppendObject": self.append_object,
             "PostObjectRestore": self.restore_object,
+            "SelectObjectContent": self.select_object_content,
             "GetObjectACL": self.get_object_acl,
             "PutObjectACL": self.put_object_acl,
             "GetObjectTagging": self.get_object_tagging,
@@ -791,6 +793,11 @@ class CosApp:
             return self._empty(ctx)
         if sub not in CONFIG_ROOTS:
             raise _err(501, "NotImplemented", f"PUT ?{sub} is not implemented")
+        if sub == "referer" and not body.strip():
+            # COS has no DELETE ?referer: an empty configuration removes it (official SDK)
+            bucket.configs.pop("referer", None)
+            self.store.persist_bucket(bucket)
+            return self._empty(ctx, 200)
         inventory_id = ctx.get("id") if sub == "inventory" else None
         if sub == "inventory":
             if not inventory_id:
@@ -1545,13 +1552,23 @@ class CosApp:
         start: int,
         end: int,
     ) -> web.StreamResponse:
-        fault = ctx.fault
         await resp.prepare(ctx.request)
+        return await self._write_body(ctx, resp, iter_segments(segments, start, end))
+
+    async def _write_body(
+        self,
+        ctx: Ctx,
+        resp: web.StreamResponse,
+        chunks: AsyncIterator[bytes | memoryview],
+    ) -> web.StreamResponse:
+        """Write ``chunks`` to a prepared response, applying an armed reset, truncate or
+        corrupt fault at ``after_bytes``."""
+        fault = ctx.fault
         sent = 0
         cut = fault.after_bytes if fault is not None else None
         action = fault.action if fault is not None else None
         try:
-            async for chunk in iter_segments(segments, start, end):
+            async for chunk in chunks:
                 n = len(chunk)
                 if action in ("reset", "truncate") and cut is not None and sent + n >= cut:
                     await resp.write(chunk[: cut - sent])
@@ -1829,6 +1846,37 @@ class CosApp:
         v.restore_expiry = max(now, v.restore_ready_at or now) + expiry_days * 86400
         self.store.persist_key(bucket, v.key)
         return self._empty(ctx, 200 if already else 202)
+
+    # --- select ---------------------------------------------------------------------------
+
+    async def select_object_content(self, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
+        """COS Select (see ``_select``): an event stream answer, evaluated as it is sent."""
+        if ctx.get("select-type") != "2":
+            raise _err(400, "InvalidArgument", "select-type must be 2")
+        v = self._find_version(ctx, bucket)
+        self._check_sse_access(ctx, v)
+        self._check_readable(v)
+        request = parse_select_request(await _read_small(ctx))
+        for seg in v.segments:
+            seg.pin()
+        try:
+            events = select_stream(request, iter_segments(v.segments, 0, v.size))
+            first = await anext(events)  # an error before any output is an HTTP error answer
+
+            async def answer() -> AsyncIterator[bytes]:
+                yield first
+                async for event in events:
+                    yield event
+
+            h = self._base_headers(ctx.request_id)
+            h["Content-Type"] = "application/octet-stream"
+            resp = web.StreamResponse(status=200, headers=h)
+            await resp.prepare(ctx.request)
+            return await self._write_body(ctx, resp, answer())
+        finally:
+            await _drained(ctx.request)
+            for seg in v.segments:
+                seg.unpin()
 
     # --- ACL and tagging ------------------------------------------------------------------
 

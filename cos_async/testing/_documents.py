@@ -251,7 +251,7 @@ def _check_domain(root: dict[str, Any], _id: str | None) -> None:
         rule = _as_dict(rule, "DomainRule")
         _enum(rule, "Status", "DomainRule", {"ENABLED", "DISABLED"})
         _text(rule, "Name", "DomainRule")
-        _enum(rule, "Type", "DomainRule", {"REST", "WEBSITE"})
+        _enum(rule, "Type", "DomainRule", {"REST", "WEBSITE", "ACCELERATE"})
 
 
 def _check_encryption(root: dict[str, Any], _id: str | None) -> None:

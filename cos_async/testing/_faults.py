@@ -13,15 +13,16 @@ times (``times=None``: forever). Actions:
 ``delay``
     wait ``delay`` seconds, then handle the request normally.
 ``reset``
-    reset the TCP connection after ``after_bytes`` bytes of the request body (requests that carry
-    one) or of the response body (downloads).
+    reset the TCP connection after ``after_bytes`` bytes of the request body (uploads) or of the
+    response body (downloads, and the event stream of SelectObjectContent).
 ``truncate``
-    announce the full ``Content-Length`` but close the connection after ``after_bytes`` bytes of
-    the response body.
+    close the connection after ``after_bytes`` bytes of the response body (a download announces
+    the full ``Content-Length``; a select event stream is chunked).
 ``corrupt``
     flip one byte at offset ``after_bytes``: of the response body for downloads (the CRC64 header
-    still describes the good data), or of the stored data for uploads (the server then answers with
-    the checksums of what it stored, as if the bytes had been damaged on the way).
+    still describes the good data) and selects (the event stream's CRC32s then fail), or of the
+    stored data for uploads (the server then answers with the checksums of what it stored, as if
+    the bytes had been damaged on the way).
 
 Rules are armed from Python (:meth:`FaultInjector.add`) or over HTTP by another process:
 ``POST /_cos_testing/faults`` with the rule as JSON (see :meth:`FaultRule.from_json`).
@@ -84,9 +85,13 @@ APPLIES_TO: dict[str, frozenset[str] | None] = {
     "error": None,
     "delay": None,
     "error_after_200": frozenset({"CompleteMultipartUpload", "PutObjectCopy", "UploadPartCopy"}),
-    "reset": frozenset({"PutObject", "UploadPart", "AppendObject", "GetObject"}),
-    "truncate": frozenset({"GetObject"}),
-    "corrupt": frozenset({"PutObject", "UploadPart", "AppendObject", "GetObject"}),
+    "reset": frozenset(
+        {"PutObject", "UploadPart", "AppendObject", "GetObject", "SelectObjectContent"}
+    ),
+    "truncate": frozenset({"GetObject", "SelectObjectContent"}),
+    "corrupt": frozenset(
+        {"PutObject", "UploadPart", "AppendObject", "GetObject", "SelectObjectContent"}
+    ),
 }
 
 

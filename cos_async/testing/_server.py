@@ -92,10 +92,12 @@ class LocalCosServer:
 
     @property
     def secret_id(self) -> str:
+        """The SecretId of the first accepted key pair (what a client should sign with)."""
         return self.credentials[0].secret_id
 
     @property
     def secret_key(self) -> str:
+        """The SecretKey of the first accepted key pair."""
         return self.credentials[0].secret_key
 
     @property
@@ -105,6 +107,7 @@ class LocalCosServer:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
+        """Bind and start serving (``port`` is then the actual port)."""
         if self._runner is not None:
             raise RuntimeError("the server is already running")
         runner = web.AppRunner(self.app.make_app(), access_log=None, handle_signals=False)
@@ -118,6 +121,7 @@ class LocalCosServer:
         self.port = sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        """Stop serving (idempotent)."""
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -184,9 +188,11 @@ class ThreadedLocalCosServer:
 
     @property
     def endpoint(self) -> str:
+        """``http://host:port`` of the running server."""
         return self.server.endpoint
 
     def start(self) -> ThreadedLocalCosServer:
+        """Start the server on a new daemon thread and wait until it listens."""
         if self._thread is not None:
             raise RuntimeError("the server is already running")
         loop = asyncio.new_event_loop()
@@ -219,6 +225,7 @@ class ThreadedLocalCosServer:
         return self
 
     def stop(self) -> None:
+        """Stop the server and its thread (idempotent)."""
         loop, thread = self._loop, self._thread
         self._loop = self._thread = None
         if loop is None or thread is None:
@@ -244,9 +251,11 @@ class ThreadedLocalCosServer:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     def create_bucket(self, name: str | None = None, *, acl: str = "private") -> str:
+        """:meth:`LocalCosServer.create_bucket`, run on the server's thread."""
         return self.call(lambda: self.server.create_bucket(name, acl=acl))
 
     def delete_bucket(self, name: str) -> None:
+        """:meth:`LocalCosServer.delete_bucket`, run on the server's thread."""
         self.call(self.server.delete_bucket, name)
 
     def __enter__(self) -> ThreadedLocalCosServer:

@@ -162,10 +162,24 @@ def test_client_public_members_have_docstrings() -> None:
 # --- signatures ------------------------------------------------------------------------------
 
 #: Parameters any client method may take positionally.
-COMMON_POSITIONAL = {"bucket", "key", "upload_id", "part_number", "data", "keys", "tags", "parts"}
+COMMON_POSITIONAL = {
+    "bucket",
+    "key",
+    "upload_id",
+    "part_number",
+    "data",
+    "keys",
+    "tags",
+    "parts",
+    # the document a bucket-configuration method puts, or the id of the one it reads
+    "config",
+    "policy",
+    "inventory_id",
+}
 #: Further positional parameters, method by method (documented in each method).
 EXTRA_POSITIONAL: dict[str, set[str]] = {
     "presign_url": {"method"},
+    "select_object_content": {"expression"},
     "copy": {"src_bucket", "src_key", "dst_bucket", "dst_key"},
     "upload_file": {"path"},
     "download_file": {"path"},
@@ -210,9 +224,17 @@ def test_object_url_signature() -> None:
     assert [p.name for p in params] == ["bucket", "key"]
 
 
-def test_client_constructor_takes_only_a_config() -> None:
+def test_client_constructor_takes_a_config_and_keyword_only_hooks() -> None:
     params = _params(AsyncCosClient.__init__)
-    assert [p.name for p in params] == ["config"]
+    assert [p.name for p in params] == ["config", "on_request", "on_response"]
+    assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
+
+
+def test_sync_constructor_matches_the_async_one() -> None:
+    import cos_sync
+
+    assert _params(cos_sync.CosClient.__init__) == _params(AsyncCosClient.__init__)
 
 
 # --- cos_sync ---------------------------------------------------------------------------------
