@@ -1,7 +1,13 @@
-"""``python -m benchmarks``: the project's benchmark suite, against local servers it starts itself.
+"""``python -m benchmarks``: the project's benchmark suites, against local servers they start.
 
-Suites (``--suite``, default ``all``):
+Suites (``--suite``, default ``main``):
 
+* ``main``: the main suite (``benchmarks/main_suite.py``): small-object put/get/head ops/s and
+  latency at several concurrency levels, 1 GiB ``upload_file`` / ``download_file`` throughput,
+  CPU and peak RSS, and listing 10,000 keys, for the async client and the sync facade against
+  the official SDK and a raw aiohttp ceiling, with a progress bar (stderr), tables, JSON and a
+  PNG chart. ``--endpoint URL --bucket NAME`` runs it against that bucket instead of the local
+  server (credentials from ``COS_SECRET_ID`` / ``COS_SECRET_KEY`` / ``COS_TOKEN``).
 * ``server``: the bundled local COS server's PUT and GET throughput against a raw aiohttp server
   doing the minimum.
 * ``transfers``: ``upload_file`` / ``download_file`` against the official SDK
@@ -9,8 +15,10 @@ Suites (``--suite``, default ``all``):
 * ``sync``: small-object put/get operations per second through the blocking facade (cos_sync),
   single- and 8-threaded, against cos_async directly (``benchmarks/sync_facade.py``).
 
+* ``all``: every suite above, one after the other.
+
 Results are printed as tables and written as JSON under ``--results`` (default ``results/``).
-``--quick`` makes the whole thing take a minute or two.
+``--quick`` runs the same measurements smaller (the main suite in about a minute).
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import server_throughput, sync_facade, transfers
+from . import main_suite, server_throughput, sync_facade, transfers
 
 MiB = 1024 * 1024
 
@@ -87,32 +95,66 @@ def _transfers_suite(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    p.add_argument(
-        "--suite",
-        choices=("server", "transfers", "sync", "all"),
-        default="all",
-        help="which suite to run (default: all)",
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--quick", action="store_true", help="small sizes and few runs (a minute or two)"
+        "--suite",
+        choices=("main", "server", "transfers", "sync", "all"),
+        default="main",
+        help="which suite to run (default: main)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="the same measurements, smaller (main suite: about a minute)",
     )
     p.add_argument(
         "--size-mib",
         type=int,
         default=None,
-        help="object/file size in MiB (default 1024; quick: server 128, transfers 256)",
+        help="large object/file size in MiB (default 1024; quick: main 128, server 128, "
+        "transfers 256)",
     )
     p.add_argument(
         "--runs",
         type=int,
         default=None,
-        help="runs per measurement (default: server 5, transfers 3; quick: 3 and 2)",
+        help="runs (rounds) per measurement (default: main 2 small / 3 large / 5 listing, "
+        "server 5, transfers 3; quick: main 1 / 1 / 2, server 3, transfers 2)",
     )
-    p.add_argument("--results", default="results", help="directory for the JSON results")
+    p.add_argument("--results", default="results", help="directory for the results (JSON, PNG)")
+    p.add_argument(
+        "--endpoint",
+        default=None,
+        metavar="URL",
+        help="main suite against this COS endpoint instead of a local server, e.g. "
+        "https://cos.ap-guangzhou.myqcloud.com (needs --bucket and COS_SECRET_ID / "
+        "COS_SECRET_KEY [/ COS_TOKEN, COS_REGION] in the environment)",
+    )
+    p.add_argument("--bucket", default=None, metavar="NAME", help="bucket for --endpoint")
+    p.add_argument(
+        "--sections",
+        default=",".join(main_suite.SECTIONS),
+        help="main suite sections to run, comma-separated (default: small,large,list)",
+    )
     args = p.parse_args(argv)
+    if (args.endpoint is None) != (args.bucket is None):
+        p.error("--endpoint and --bucket go together")
+    if args.endpoint is not None and args.suite != "main":
+        p.error("--endpoint applies to the main suite only (--suite main)")
+    for name in ("size_mib", "runs"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
 
+    if args.suite in ("main", "all"):
+        main_suite.run(args)
     if args.suite in ("server", "all"):
+        if args.suite == "all":
+            print()
         _server_suite(args)
     if args.suite in ("transfers", "all"):
         if args.suite == "all":

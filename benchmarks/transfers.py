@@ -51,13 +51,14 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
+from ._target import LOCAL_BUCKET, Target
 from .server_throughput import ServerProcess
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
-BUCKET = "bench-1250000000"
+BUCKET = LOCAL_BUCKET
 ROOT = Path(__file__).resolve().parent.parent
 WARMUP = 1
 
@@ -104,34 +105,15 @@ asyncio.run(main())
 preallocated buffer), with single-``Range`` support added for the ranged GETs."""
 
 
-# --- signing (raw clients and the parent's clean-up requests) ---------------------------------
+# --- addressing and signing (raw clients and the parent's clean-up requests) ----------------
 
 
-def signed_headers(
-    endpoint: str,
-    method: str,
-    key: str,
-    params: dict[str, str | None] | None = None,
-    extra: dict[str, str] | None = None,
-) -> dict[str, str]:
-    """Headers for a path-style request to the local COS server, signed as the SDK signs."""
-    from cos_async import _signing
-    from cos_async.testing import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
-
-    now = int(time.time())
-    host = urlsplit(endpoint).netloc
-    extra = dict(extra or {})
-    auth = _signing.sign(
-        secret_id=DEFAULT_SECRET_ID,
-        secret_key=DEFAULT_SECRET_KEY,
-        method=method,
-        path=f"/{BUCKET}/{key}",
-        params=params or {},
-        headers={"Host": host, **extra},
-        start=now - 60,
-        end=now + 3600,
-    )
-    return {**extra, "Authorization": auth.to_header()}
+def target_of(spec: dict[str, Any]) -> Target:
+    """The bucket a run talks to: ``spec["target"]`` (see ``_target``), else the local server
+    at ``spec["endpoint"]`` with its test keys."""
+    if "target" in spec:
+        return Target.from_spec(spec["target"])
+    return Target.local_server(spec["endpoint"], BUCKET)
 
 
 def _query(params: dict[str, str | None]) -> str:
@@ -139,17 +121,20 @@ def _query(params: dict[str, str | None]) -> str:
 
 
 def cos_request(
-    endpoint: str, method: str, key: str, params: dict[str, str | None] | None = None
+    target: Target, method: str, key: str, params: dict[str, str | None] | None = None
 ) -> tuple[int, bytes]:
     """One small signed request from the parent (clean-up, checks)."""
     params = params or {}
-    parts = urlsplit(endpoint)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+    parts = urlsplit(target.url(key))
+    conn_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    conn = conn_class(parts.hostname or "127.0.0.1", parts.port, timeout=60)
     try:
-        path = f"/{BUCKET}/{quote(key)}"
+        path = parts.path
         if params:
             path += "?" + _query(params)
-        conn.request(method, path, headers=signed_headers(endpoint, method, key, params))
+        conn.request(method, path, headers=target.sign(method, key, params))
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
@@ -193,16 +178,15 @@ async def _raw_upload(spec: dict[str, Any]) -> Callable[[], Any]:
     """Part PUTs of the file; returns the timed coroutine factory (setup done here)."""
     import aiohttp
 
-    endpoint, key, path, size = spec["endpoint"], spec["key"], spec["path"], spec["size"]
+    target = target_of(spec)
+    key, path, size = spec["key"], spec["path"], spec["size"]
     part, conc, signed = spec["part_size"], spec["concurrency"], spec["signed"]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
-    url = f"{endpoint}/{BUCKET}/{key}"
+    url = target.url(key)
     upload_id = "raw"
     if signed:
         params: dict[str, str | None] = {"uploads": None}
-        async with session.post(
-            url + "?uploads", headers=signed_headers(endpoint, "POST", key, params)
-        ) as resp:
+        async with session.post(url + "?uploads", headers=target.sign("POST", key, params)) as resp:
             text = await resp.text()
             if resp.status != 200:
                 raise RuntimeError(f"initiate multipart: {resp.status} {text}")
@@ -227,7 +211,7 @@ async def _raw_upload(spec: dict[str, Any]) -> Callable[[], Any]:
         length = min(part, size - offset)
         params: dict[str, str | None] = {"partNumber": str(n), "uploadId": upload_id}
         extra = {"Content-Length": str(length)}
-        headers = signed_headers(endpoint, "PUT", key, params, extra) if signed else extra
+        headers = target.sign("PUT", key, params, extra) if signed else extra
         async with session.put(
             f"{url}?{_query(params)}", data=body(offset, length), headers=headers
         ) as resp:
@@ -249,7 +233,7 @@ async def _raw_upload(spec: dict[str, Any]) -> Callable[[], Any]:
         if signed:
             params: dict[str, str | None] = {"uploadId": upload_id}
             async with session.delete(
-                f"{url}?{_query(params)}", headers=signed_headers(endpoint, "DELETE", key, params)
+                f"{url}?{_query(params)}", headers=target.sign("DELETE", key, params)
             ) as resp:
                 await resp.read()
         await session.close()
@@ -261,14 +245,15 @@ async def _raw_upload(spec: dict[str, Any]) -> Callable[[], Any]:
 async def _raw_download(spec: dict[str, Any]) -> Callable[[], Any]:
     import aiohttp
 
-    endpoint, key, dest, size = spec["endpoint"], spec["key"], spec["dest"], spec["size"]
+    target = target_of(spec)
+    key, dest, size = spec["key"], spec["dest"], spec["size"]
     part, conc, signed = spec["part_size"], spec["concurrency"], spec["signed"]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
-    url = f"{endpoint}/{BUCKET}/{key}"
+    url = target.url(key)
 
     async def get_range(fd: int, start: int, end: int) -> None:
         extra = {"Range": f"bytes={start}-{end - 1}"}
-        headers = signed_headers(endpoint, "GET", key, {}, extra) if signed else extra
+        headers = target.sign("GET", key, {}, extra) if signed else extra
         pos = start
         async with session.get(url, headers=headers) as resp:
             if resp.status != 206:
@@ -303,17 +288,10 @@ async def _raw_download(spec: dict[str, Any]) -> Callable[[], Any]:
 
 
 async def _ours(spec: dict[str, Any]) -> Callable[[], Any]:
-    from cos_async import AsyncCosClient, CosConfig
-    from cos_async.testing import DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+    from cos_async import AsyncCosClient
 
-    client = AsyncCosClient(
-        CosConfig(
-            region=DEFAULT_REGION,
-            secret_id=DEFAULT_SECRET_ID,
-            secret_key=DEFAULT_SECRET_KEY,
-            endpoint_url=spec["endpoint"],
-        )
-    )
+    target = target_of(spec)
+    client = AsyncCosClient(target.cos_config())
     kwargs: dict[str, Any] = {}
     if spec.get("part_size") is not None:
         kwargs["part_size"] = spec["part_size"]
@@ -322,10 +300,10 @@ async def _ours(spec: dict[str, Any]) -> Callable[[], Any]:
 
     async def run() -> None:
         if spec["op"] == "upload":
-            await client.upload_file(BUCKET, spec["key"], spec["path"], **kwargs)
+            await client.upload_file(target.bucket, spec["key"], spec["path"], **kwargs)
         else:
             await client.download_file(
-                BUCKET, spec["key"], spec["dest"], verify_crc=spec["verify_crc"], **kwargs
+                target.bucket, spec["key"], spec["dest"], verify_crc=spec["verify_crc"], **kwargs
             )
 
     spec["_cleanup"] = client.aclose
@@ -333,27 +311,14 @@ async def _ours(spec: dict[str, Any]) -> Callable[[], Any]:
 
 
 def _official(spec: dict[str, Any]) -> Callable[[], Any]:
-    from qcloud_cos import CosConfig, CosS3Client
-
-    from cos_async.testing import DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
-
-    port = urlsplit(spec["endpoint"]).port
-    cfg = CosConfig(
-        Region=DEFAULT_REGION,
-        SecretId=DEFAULT_SECRET_ID,
-        SecretKey=DEFAULT_SECRET_KEY,
-        Scheme="http",
-        IP="127.0.0.1",
-        Port=port,
-        ServiceDomain=f"127.0.0.1:{port}",
-    )
-    client = CosS3Client(cfg)
+    target = target_of(spec)
+    client = target.official_client()
     mb = spec["part_size"] // MiB
 
     def run() -> None:
         if spec["op"] == "upload":
             client.upload_file(
-                Bucket=BUCKET,
+                Bucket=target.bucket,
                 Key=spec["key"],
                 LocalFilePath=spec["path"],
                 PartSize=mb,
@@ -361,7 +326,7 @@ def _official(spec: dict[str, Any]) -> Callable[[], Any]:
             )
         else:
             client.download_file(
-                Bucket=BUCKET,
+                Bucket=target.bucket,
                 Key=spec["key"],
                 DestFilePath=spec["dest"],
                 PartSize=mb,
@@ -492,7 +457,11 @@ def _make_file(path: Path, size: int) -> None:
 
 
 class Bench:
-    def __init__(self, size: int, runs: int, workdir: Path) -> None:
+    """Runs measurements against the ``cos`` server (``cos_target``: by default the local server
+    process ``cos``; any bucket if set, then without server CPU) and the ``raw`` server. Object
+    keys start with ``prefix``; downloads read ``download_key`` (uploaded by the caller)."""
+
+    def __init__(self, size: int, runs: int, workdir: Path, prefix: str = "") -> None:
         self.size = size
         self.runs = runs
         self.workdir = workdir
@@ -500,36 +469,49 @@ class Bench:
         self.dest = workdir / "download.bin"
         self.cos: ServerProcess | None = None
         self.raw: ServerProcess | None = None
+        self.cos_target: Target | None = None
+        self.prefix = prefix
+        self.download_key = prefix + "download-source"
         self.timeout = max(300.0, size / (20 * 1e6))  # at least 20 MB/s
         self.seq = 0
         self.src_crc: int | None = None
 
-    def server(self, name: str) -> ServerProcess:
+    def server(self, name: str) -> ServerProcess | None:
+        """The local server process behind ``name`` (``None``: a bucket elsewhere)."""
+        if name == "cos" and self.cos_target is not None and not self.cos_target.local:
+            return None
+        return self.cos if name == "cos" else self.raw
+
+    def target(self, name: str) -> Target:
+        if name == "cos" and self.cos_target is not None:
+            return self.cos_target
         proc = self.cos if name == "cos" else self.raw
         assert proc is not None
-        return proc
+        return Target.local_server(proc.endpoint, BUCKET)
 
     def once(self, m: dict[str, Any]) -> dict[str, Any]:
         """One run of measurement ``m`` in a fresh child, with the preparation and clean-up."""
         spec = dict(m["spec"])
         server = self.server(m["server"])
-        spec["endpoint"] = server.endpoint
+        target = self.target(m["server"])
+        spec["endpoint"] = target.endpoint
+        spec["target"] = target.to_spec()
         spec["id"] = m["id"]
         if m["op"] == "upload":
             self.seq += 1
-            spec["key"] = f"upload/{m['id']}/{self.seq}"
+            spec["key"] = f"{self.prefix}upload/{m['id']}/{self.seq}"
             spec["path"] = str(spec.get("path") or self.src)
             _warm(Path(spec["path"]))
         else:
-            spec["key"] = "download-source"
+            spec["key"] = self.download_key
             spec["dest"] = str(self.dest)
             self._clean_dest()
         ours0 = self._our_cpu()
-        s0 = server.cpu_seconds()
+        s0 = server.cpu_seconds() if server is not None else None
         t0 = time.perf_counter()
         r = _run_child(spec, self.timeout)
         r["child_wall_s"] = time.perf_counter() - t0
-        s1 = server.cpu_seconds()
+        s1 = server.cpu_seconds() if server is not None else None
         ours1 = self._our_cpu()
         r["server_cpu_s"] = None if s0 is None or s1 is None else s1 - s0
         # CPU used meanwhile by processes that are not part of this benchmark (noise)
@@ -540,7 +522,7 @@ class Bench:
         )
         if m["op"] == "upload":
             if m["server"] == "cos" and m["client"] != "raw":
-                status, body = cos_request(server.endpoint, "DELETE", spec["key"])
+                status, body = cos_request(target, "DELETE", spec["key"])
                 if status not in (200, 204):
                     raise RuntimeError(f"DELETE {spec['key']}: {status} {body[:200]!r}")
         else:
@@ -604,6 +586,22 @@ def _summarize(m: dict[str, Any], size: int) -> dict[str, Any]:
     }
 
 
+def measurement(
+    id_: str, op: str, client: str, server: str, settings: str, size: int, **spec: Any
+) -> dict[str, Any]:
+    """One measurement for :meth:`Bench.once`: ``client`` is ours / official / raw, ``server``
+    cos / raw, ``spec`` the child's options (part_size, concurrency, verify_crc, signed)."""
+    return {
+        "id": id_,
+        "op": op,
+        "client": client,
+        "server": server,
+        "settings": settings,
+        "spec": {"client": client, "op": op, "size": size, **spec},
+        "runs_raw": [],
+    }
+
+
 def _measurements(size: int) -> list[dict[str, Any]]:
     from cos_async import _transfer
 
@@ -614,15 +612,7 @@ def _measurements(size: int) -> list[dict[str, Any]]:
     def m(
         id_: str, op: str, client: str, server: str, settings: str, **spec: Any
     ) -> dict[str, Any]:
-        return {
-            "id": id_,
-            "op": op,
-            "client": client,
-            "server": server,
-            "settings": settings,
-            "spec": {"client": client, "op": op, "size": size, **spec},
-            "runs_raw": [],
-        }
+        return measurement(id_, op, client, server, settings, size, **spec)
 
     return [
         m(
@@ -907,13 +897,13 @@ def run(size: int, runs: int, *, rss_check: bool) -> dict[str, Any]:
             "op": "upload",
             "size": size,
             "endpoint": bench.cos.endpoint,
-            "key": "download-source",
+            "key": bench.download_key,
             "path": str(bench.src),
         }
         _warm(bench.src)
         _run_child(spec, bench.timeout)
         bench.measure(downloads, "download")
-        cos_request(bench.cos.endpoint, "DELETE", "download-source")
+        cos_request(bench.target("cos"), "DELETE", bench.download_key)
         results = [_summarize(m, size) for m in ms]
         check = _rss_check(bench) if rss_check else {"skipped": "quick run"}
     finally:
