@@ -103,6 +103,16 @@ class ConfigModel:
     def _check(self) -> None:
         """Constraints that involve several fields (overridden by the models that have them)."""
 
+    @classmethod
+    def _xml_out(cls, doc: dict[str, Any]) -> dict[str, Any]:
+        """The element's children as written (overridden where COS nests them differently)."""
+        return doc
+
+    @classmethod
+    def _xml_in(cls, doc: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+        """The inverse of :meth:`_xml_out`, applied to a parsed element before it is read."""
+        return doc
+
 
 class _Kind:
     """A field type, resolved once per class."""
@@ -233,7 +243,7 @@ def _model_to_doc(obj: ConfigModel) -> dict[str, Any]:
         for wrapper in meta["wrap"]:
             target = target.setdefault(wrapper, {})
         target[meta["xml"]] = rendered
-    return doc
+    return type(obj)._xml_out(doc)
 
 
 def _value_to_doc(kind: _Kind, value: Any) -> Any:
@@ -289,6 +299,7 @@ def _value_from_doc(kind: _Kind, value: Any, where: str) -> Any:
 
 
 def _model_from_doc(cls: type[M], doc: Mapping[str, Any], where: str) -> M:
+    doc = cls._xml_in(doc, where)
     values: dict[str, Any] = {}
     for field, kind in _fields(cls):
         meta = field.metadata
@@ -421,9 +432,12 @@ _STORAGE_CLASS = (
     r"STANDARD|STANDARD_IA|ARCHIVE|DEEP_ARCHIVE|INTELLIGENT_TIERING"
     r"|MAZ_STANDARD|MAZ_STANDARD_IA|MAZ_INTELLIGENT_TIERING"
 )
-_storage_class = _pattern(
-    "(?i)" + _STORAGE_CLASS, "a COS storage class (STANDARD_IA, ARCHIVE, ...)"
-)
+_storage_class = _pattern(_STORAGE_CLASS, "a COS storage class (STANDARD_IA, ARCHIVE, ...)")
+
+
+def _upper(value: Any) -> Any:
+    """Converter of storage classes: COS spells them upper-case (``standard_ia`` is accepted)."""
+    return value.upper() if isinstance(value, str) else value
 
 
 # --- tags -------------------------------------------------------------------------------------
@@ -533,10 +547,34 @@ class CorsConfiguration(ConfigModel):
 
 @attrs.frozen(kw_only=True)
 class LifecycleFilter(ConfigModel):
-    """Which objects a lifecycle rule applies to: a key prefix and/or tags."""
+    """Which objects a lifecycle rule applies to: a key prefix and/or tags. In XML one condition
+    sits directly in ``<Filter>``; several (a prefix and a tag, or two tags) sit in
+    ``<Filter><And>``, as COS requires."""
 
     prefix: str | None = attrs.field(metadata=_x("Prefix"), default=None)
-    tags: tuple[Tag, ...] = attrs.field(metadata=_x("Tag"), default=(), converter=_tuple)
+    tags: tuple[Tag, ...] = attrs.field(
+        metadata=_x("Tag"), default=(), converter=_tuple, validator=_unique("key", "tag key")
+    )
+
+    @classmethod
+    def _xml_out(cls, doc: dict[str, Any]) -> dict[str, Any]:
+        conditions = (1 if "Prefix" in doc else 0) + len(doc.get("Tag", ()))
+        return {"And": doc} if conditions > 1 else doc
+
+    @classmethod
+    def _xml_in(cls, doc: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+        if "And" not in doc:
+            return doc
+        if any(k in doc for k in ("Prefix", "Tag")):
+            raise XMLError(f"{where}: <And> beside a <Prefix> or <Tag> of its own")
+        inner = doc["And"]
+        if isinstance(inner, list):
+            if len(inner) != 1:
+                raise XMLError(f"{where}/And: expected one element, got {len(inner)}")
+            inner = inner[0]
+        if not isinstance(inner, Mapping):
+            raise XMLError(f"{where}/And: expected child elements, got {inner!r}")
+        return inner
 
 
 @attrs.frozen(kw_only=True)
@@ -568,7 +606,9 @@ class LifecycleTransition(ConfigModel):
 
     days: int | None = attrs.field(metadata=_x("Days"), default=None, validator=_int_range(0))
     date: str | None = attrs.field(metadata=_x("Date"), default=None, validator=_iso_date)
-    storage_class: str = attrs.field(metadata=_x("StorageClass"), validator=_storage_class)
+    storage_class: str = attrs.field(
+        metadata=_x("StorageClass"), converter=_upper, validator=_storage_class
+    )
 
     def _check(self) -> None:
         if (self.days is None) == (self.date is None):
@@ -590,7 +630,9 @@ class NoncurrentVersionTransition(ConfigModel):
     """Move noncurrent versions to ``storage_class`` after ``noncurrent_days``."""
 
     noncurrent_days: int = attrs.field(metadata=_x("NoncurrentDays"), validator=_int_range(0))
-    storage_class: str = attrs.field(metadata=_x("StorageClass"), validator=_storage_class)
+    storage_class: str = attrs.field(
+        metadata=_x("StorageClass"), converter=_upper, validator=_storage_class
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -680,7 +722,7 @@ class ReplicationDestination(ConfigModel):
         validator=_pattern(_COS_BUCKET_ARN, "qcs::cos:<region>::<bucket-appid>"),
     )
     storage_class: str | None = attrs.field(
-        metadata=_x("StorageClass"), default=None, validator=_storage_class
+        metadata=_x("StorageClass"), default=None, converter=_upper, validator=_storage_class
     )
 
 

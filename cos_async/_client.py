@@ -924,6 +924,11 @@ class AsyncCosClient:
             )
         if isinstance(config, VersioningConfiguration) and config.status is None:
             raise InvalidArgument("VersioningConfiguration.status must be Enabled or Suspended")
+        if isinstance(config, Tagging) and not config.tags:
+            raise InvalidArgument(
+                "Tagging.tags is empty: COS needs at least one tag (delete_bucket_tagging "
+                "removes them all)"
+            )
         params: dict[str, str | None] = {family.subresource: None}
         if isinstance(config, InventoryConfiguration):
             params["id"] = config.id
@@ -1043,7 +1048,7 @@ class AsyncCosClient:
         non-empty ``Statement`` list whose statements each have an ``Effect`` of allow/deny."""
         check_bucket(bucket)
         document = _check_policy(policy)
-        data = json.dumps(document, separators=(",", ":")).encode()
+        data = json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
         await self._request(
             "PUT",
             bucket,
@@ -2836,11 +2841,16 @@ def _acl_doc(grants: list[Grant], owner_id: str | None) -> dict[str, Any]:
         else:
             raise InvalidArgument("each Grant needs an id or a uri")
         out.append({"Grantee": grantee, "Permission": g.permission})
-    doc: dict[str, Any] = {}
-    if owner_id is not None:
-        doc["Owner"] = {"ID": owner_id}
-    doc["AccessControlList"] = {"Grant": out}
-    return doc
+    if owner_id is None:
+        # COS needs the Owner element: like the docstrings say, the first grantee that is a user
+        owner_id = next((g.id for g in grants if g.id), None)
+        if owner_id is None:
+            raise InvalidArgument("owner_id is needed when no grant names a user (an id)")
+    elif not isinstance(owner_id, str) or not _GRANTEE_ID.fullmatch(owner_id):
+        raise InvalidArgument(
+            f"owner_id must look like qcs::cam::uin/<owner uin>:uin/<owner uin>, got {owner_id!r}"
+        )
+    return {"Owner": {"ID": owner_id}, "AccessControlList": {"Grant": out}}
 
 
 _POST_RESERVED = frozenset({"key", "policy", "file", "x-cos-security-token"})
@@ -2894,7 +2904,7 @@ def _check_policy(policy: object) -> dict[str, Any]:
     """A bucket policy as a dict, checked the way COS checks it."""
     if isinstance(policy, str):
         try:
-            document = json.loads(policy)
+            document = json.loads(policy, parse_constant=_no_json_constant)
         except ValueError as exc:
             raise InvalidArgument(f"policy is not valid JSON: {exc}") from exc
     elif isinstance(policy, Mapping):
@@ -2912,15 +2922,19 @@ def _check_policy(policy: object) -> dict[str, Any]:
         effect = st.get("Effect", st.get("effect")) if isinstance(st, dict) else None
         if not isinstance(effect, str) or effect.lower() not in ("allow", "deny"):
             raise InvalidArgument(f"policy Statement[{i}] needs an Effect of allow or deny")
+    try:  # what cannot be JSON (a set, NaN) is refused here, not half-sent
+        json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"policy cannot be written as JSON: {exc}") from exc
     return document
 
 
+def _no_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _release_or_close(resp: Response) -> None:
-    # A body abandoned half-read cannot go back to the pool: close its connection.
-    if resp._resp.content.at_eof():
-        resp.release()
-    else:
-        resp.close()
+    resp.release_or_close()
 
 
 class _Observe:
