@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote, urlsplit
 import attrs
 
 from . import _retry, _signing, _transfer
-from ._body import Body, ObjectBody, RequestBody, make_body
+from ._body import Body, FilePartBody, ObjectBody, RequestBody, make_body
 from ._bucket_config import (
     BucketLoggingStatus,
     ConfigModel,
@@ -110,7 +110,7 @@ from ._select import (
     parse_message,
     select_request,
 )
-from ._transport import Response, Transport
+from ._transport import RangeSink, Response, Transport
 from ._xml import XMLError, build, parse, text_of
 
 __all__ = ["AsyncCosClient"]
@@ -621,6 +621,8 @@ class AsyncCosClient:
         headers: Mapping[str, str],
         body: RequestBody | None,
         read_timeout: float,
+        sink: RangeSink | None = None,
+        on_bytes: Callable[[int], None] | None = None,
     ) -> Response:
         base, enc_path, path = self._url_and_path(bucket, key)
         hdrs = {k: v.strip() for k, v in headers.items()}
@@ -634,8 +636,31 @@ class AsyncCosClient:
             hdrs["Authorization"] = self._sign(creds, method, path, params, hdrs).to_header()
         query = _encode_query(params)
         url = base + enc_path + (f"?{query}" if query else "")
+        if sink is not None:
+            sink.reset()  # every attempt writes the range from its start
+        if self._transport.threaded_ok and (sink is not None or isinstance(body, FilePartBody)):
+            # the bulk data of a transfer: sent / received in a worker thread (see _transport)
+            view = body.begin() if isinstance(body, FilePartBody) else None
+            if body is not None and view is None:
+                raise InvalidArgument("a ranged download into a file sends no body")
+            return await self._transport.send_threaded(
+                method,
+                url,
+                hdrs,
+                body=view,
+                sink=sink,
+                on_bytes=body.on_bytes if isinstance(body, FilePartBody) else on_bytes,
+                read_timeout=read_timeout,
+            )
         data = body.open() if body is not None else None
-        return await self._transport.send(method, url, hdrs, data, read_timeout=read_timeout)
+        resp = await self._transport.send(method, url, hdrs, data, read_timeout=read_timeout)
+        if sink is not None and 200 <= resp.status < 300:
+            try:
+                await resp.drain_into(sink, on_bytes)
+            except BaseException:
+                resp.close()
+                raise
+        return resp
 
     async def _error_from(
         self, resp: Response, method: str, bucket: str | None, key: str | None
@@ -705,9 +730,13 @@ class AsyncCosClient:
         stream: bool = False,
         late_error: bool = False,
         check: Callable[[Response], None] | None = None,
+        sink: RangeSink | None = None,
+        on_bytes: Callable[[int], None] | None = None,
     ) -> tuple[Response, bytes]:
         """Send with retries. Returns the response and its body (empty when ``stream``: the
-        caller then owns the response and must release it)."""
+        caller then owns the response and must release it). With ``sink`` a successful answer's
+        body is written into the sink's file (a threaded exchange), ``on_bytes`` told of each
+        slice."""
         params = dict(params or {})
         headers = dict(headers or {})
         retry = self._config.retry
@@ -724,7 +753,9 @@ class AsyncCosClient:
             if self._on_request is not None:
                 await observe.request(attempt)
             try:
-                resp = await self._send_once(method, bucket, key, params, headers, body, timeout)
+                resp = await self._send_once(
+                    method, bucket, key, params, headers, body, timeout, sink, on_bytes
+                )
                 status = resp.status
                 request_id = resp.request_id
                 if status >= 300 and not (status == 304 and stream):
@@ -1414,6 +1445,45 @@ class AsyncCosClient:
             verify_crc=verify_crc and not partial,
             expected_length=expected,
         )
+
+    async def _get_range_into(
+        self,
+        bucket: str,
+        key: str,
+        sink: RangeSink,
+        *,
+        if_match: str | None,
+        version_id: str | None,
+        traffic_limit: int | None,
+        sse_customer_key: bytes | None,
+        on_bytes: Callable[[int], None] | None,
+    ) -> ObjectMeta:
+        """GET bytes ``[sink.offset, sink.offset + sink.length)`` straight into the sink's file
+        (for :func:`download_file`; a threaded exchange unless a proxy is configured). Retries
+        like every request; the caller checks ``sink.written`` and ``sink.crc``."""
+        headers = self._read_headers(
+            if_match=if_match,
+            if_none_match=None,
+            if_modified_since=None,
+            if_unmodified_since=None,
+            sse_customer_key=sse_customer_key,
+            extra_headers=None,
+        )
+        headers.update(_check_traffic_limit(traffic_limit))
+        headers["Range"] = f"bytes={sink.offset}-{sink.offset + sink.length - 1}"
+        params: dict[str, str | None] = {}
+        if version_id is not None:
+            params["versionId"] = version_id
+        resp, _ = await self._request(
+            "GET", bucket, key, params=params, headers=headers, sink=sink, on_bytes=on_bytes
+        )
+        if resp.status != 206 and not (
+            resp.status == 200 and sink.offset == 0 and sink.written == sink.length
+        ):
+            raise CosTransportError(
+                f"GET {bucket}/{key} with Range {headers['Range']}: COS answered {resp.status}"
+            )
+        return ObjectMeta.from_headers(resp.headers, resp.request_id)
 
     async def head_object(
         self,
@@ -2706,11 +2776,14 @@ class AsyncCosClient:
         traffic_limit: int | None = None,
         sse_customer_key: bytes | None = None,
         verify_crc: bool = True,
+        fsync: bool = False,
     ) -> _transfer.TransferResult:
         """Download to ``path``: concurrent ranged GETs pinned to the object's ETag, written into
         a temporary file beside ``path`` and renamed only once the combined CRC64 matches. An
         object replaced mid-download fails with :class:`IntegrityError` and leaves no file. With
-        ``checkpoint`` an interrupted download resumes."""
+        ``checkpoint`` an interrupted download resumes. ``fsync=True`` flushes the file to disk
+        before the rename, so that it also survives a power loss (a crash of the process alone
+        never leaves a partial file under ``path``); it costs the time the disk takes."""
         check_bucket(bucket)
         check_key(key)
         return await _transfer.download_file(
@@ -2727,6 +2800,7 @@ class AsyncCosClient:
             traffic_limit=traffic_limit,
             sse_customer_key=sse_customer_key,
             verify_crc=verify_crc,
+            fsync=fsync,
         )
 
     async def copy(

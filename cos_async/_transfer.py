@@ -1,12 +1,14 @@
-"""Large transfers: concurrent, resumable, CRC64-verified. Uses only the client's public API.
+"""Large transfers: concurrent, resumable, CRC64-verified, on the client's operations (its
+public API, plus ``_get_range_into`` for a ranged GET straight into a file).
 
-* ``upload_file``: one PUT up to ``threshold``; above it, a multipart upload whose parts stream
-  from the file (4 MiB reads off the event loop, so memory stays far below concurrency x part
-  size), each part's CRC64 checked against COS's answer, and the whole object's CRC64 obtained by
-  combining the part CRCs (no second pass) and checked against Complete's answer.
-* ``download_file``: ranged GETs pinned to the ETag (``If-Match``), written at their offsets into
-  a temporary file beside the destination, CRC64 of each part combined and checked against the
-  object's; renamed into place only when everything checked out, removed otherwise.
+* ``upload_file``: one PUT up to ``threshold``; above it, a multipart upload whose parts are read
+  whole into one reusable buffer per worker (:class:`FilePartBody`) and sent on the transport's
+  threaded path, each part's CRC64 checked against COS's answer, and the whole object's CRC64
+  obtained by combining the part CRCs (no second pass) and checked against Complete's answer.
+* ``download_file``: ranged GETs pinned to the ETag (``If-Match``), received on the threaded path
+  through one reusable buffer per worker and written at their offsets into a temporary file
+  beside the destination (:class:`RangeSink`), CRC64 of each part combined and checked against
+  the object's; renamed into place only when everything checked out, removed otherwise.
 * ``checkpoint=path`` makes both resumable after an exception, a cancellation or SIGKILL: the
   checkpoint is an append-only JSON-lines file (a header, then one line per finished part; a torn
   last line is ignored), discarded when the file, the object or the options changed. Without a
@@ -31,8 +33,8 @@ from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
-from ._body import FileRangeBody, make_body
-from ._crc64 import Crc64, combine_all
+from ._body import FilePartBody, FileRangeBody, make_body
+from ._crc64 import combine_all
 from ._errors import (
     CosClientError,
     CosError,
@@ -44,6 +46,7 @@ from ._errors import (
 )
 from ._models import ObjectMeta, StorageClass
 from ._progress import ProgressCallback, ProgressTracker
+from ._transport import RangeSink
 
 if TYPE_CHECKING:
     from ._client import AsyncCosClient
@@ -353,12 +356,19 @@ async def upload_file(
     pending = iter([n for n in range(1, nparts + 1) if n not in done])
 
     async def worker() -> None:
+        # one part-sized buffer per worker, reused for each of its parts once the previous part
+        # got its response (so no connection still holds it): the memory bound is
+        # concurrency x part size, and no fresh memory is faulted in per part
+        buffer: bytearray | None = None
         for n in pending:
             offset = (n - 1) * ps
             length = min(ps, size - offset)
             if os.stat(src).st_size != size:
                 raise IntegrityError(f"{os.fspath(path)!r} changed while it was being uploaded")
-            body = FileRangeBody(src, offset, length)
+            if buffer is None:
+                buffer = bytearray(min(ps, size))
+            body = FilePartBody(src, offset, length, buffer)
+            await body.load()
             body.on_open = lambda n=n: tracker.restart(n)
             body.on_bytes = lambda k, n=n: tracker.advance(n, k)
             res = await client.upload_part(
@@ -587,30 +597,17 @@ async def upload_stream(
     )
 
 
+#: the receive buffer of each download worker (bytes go from the socket through it to the file)
+_RECEIVE_BUFFER = 1 << 20
+
 # --- download_file ----------------------------------------------------------------------------
-
-
-def _pwritev_all(fd: int, chunks: list[bytes], offset: int) -> None:
-    views = [memoryview(c) for c in chunks]
-    while views:
-        n = os.pwritev(fd, views[:512], offset)
-        offset += n
-        while n and views:
-            if n >= len(views[0]):
-                n -= len(views[0])
-                views.pop(0)
-            else:
-                views[0] = views[0][n:]
-                n = 0
 
 
 async def _fetch_range(
     client: AsyncCosClient,
     bucket: str,
     key: str,
-    fd: int,
-    start: int,
-    end: int,
+    sink: RangeSink,
     *,
     etag: str,
     version_id: str | None,
@@ -619,41 +616,25 @@ async def _fetch_range(
     tracker: ProgressTracker,
     piece: object,
 ) -> int:
-    """GET ``[start, end)`` into ``fd`` at ``start``; returns the CRC64 of the bytes written.
-    A body cut short or damaged is fetched again (``PART_ATTEMPTS``)."""
+    """GET the sink's range into its file; returns the CRC64 of the bytes written. A body cut
+    short or damaged is fetched again (``PART_ATTEMPTS``)."""
+    start, end = sink.offset, sink.offset + sink.length
     for attempt in range(1, PART_ATTEMPTS + 1):
         tracker.restart(piece)
-        crc = Crc64()
-        pos = start
         try:
-            body = await client.get_object(
+            await client._get_range_into(
                 bucket,
                 key,
-                range=(start, end - 1),
+                sink,
                 if_match=etag,
                 version_id=version_id,
                 traffic_limit=traffic_limit,
                 sse_customer_key=sse_customer_key,
-                verify_crc=False,
+                on_bytes=lambda n: tracker.advance(piece, n),
             )
-            async with body:
-                pending: list[bytes] = []
-                pending_size = 0
-                async for chunk in body.iter_chunks():
-                    crc.update(chunk)
-                    pending.append(chunk)
-                    pending_size += len(chunk)
-                    tracker.advance(piece, len(chunk))
-                    if pending_size >= 4 * MiB:  # fewer thread hops per GiB
-                        await asyncio.to_thread(_pwritev_all, fd, pending, pos)
-                        pos += pending_size
-                        pending, pending_size = [], 0
-                if pending:
-                    await asyncio.to_thread(_pwritev_all, fd, pending, pos)
-                    pos += pending_size
-            if pos != end:
-                raise CosTransportError(f"range {start}-{end - 1} returned {pos - start} bytes")
-            return crc.value
+            if sink.written != sink.length:
+                raise CosTransportError(f"range {start}-{end - 1} returned {sink.written} bytes")
+            return sink.crc.value
         except (CosTransportError, IntegrityError):
             if attempt == PART_ATTEMPTS:
                 raise
@@ -683,6 +664,7 @@ async def download_file(
     traffic_limit: int | None,
     sse_customer_key: bytes | None,
     verify_crc: bool,
+    fsync: bool,
 ) -> TransferResult:
     _check_concurrency(concurrency)
     dest = Path(path)
@@ -759,18 +741,19 @@ async def download_file(
         pending = iter([n for n in range(1, nparts + 1) if n not in done])
 
         async def worker() -> None:
+            buffer: bytearray | None = None  # one receive buffer per worker, reused
             for n in pending:
                 start, end = span(n)
                 if end <= start:
                     done[n] = 0
                     continue
+                if buffer is None:
+                    buffer = bytearray(min(_RECEIVE_BUFFER, part_len))
                 crc = await _fetch_range(
                     client,
                     bucket,
                     key,
-                    fd,
-                    start,
-                    end,
+                    RangeSink(fd, start, end - start, buffer),
                     etag=meta.etag,
                     version_id=version_id,
                     traffic_limit=traffic_limit,
@@ -807,7 +790,8 @@ async def download_file(
             if ckpt is not None:
                 ckpt.start({**identity, "tmp": str(tmp)})
             pending = iter(range(1, nparts + 1))
-        await asyncio.to_thread(os.fsync, fd)
+        if fsync:
+            await asyncio.to_thread(os.fsync, fd)
         os.close(fd)
         fd = -1
         os.replace(tmp, dest)

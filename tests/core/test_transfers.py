@@ -94,6 +94,12 @@ def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.endswith(".cos-download"))
 
 
+def _range_of(args: tuple[Any, ...]) -> tuple[int, int]:
+    """(first, last) inclusive of a ``_get_range_into(bucket, key, sink, ...)`` call."""
+    sink = args[2]
+    return sink.offset, sink.offset + sink.length - 1
+
+
 class _Concurrency:
     """Wraps a client method and records how many calls were in flight at most."""
 
@@ -583,14 +589,14 @@ async def test_download_ranged_covers_the_file(
     size = 5 * MiB + 7
     data = _data(size, seed=10)
     await cos.put_object(bucket, "r", data)
-    spy = _Concurrency(cos.get_object)
+    spy = _Concurrency(cos._get_range_into)
     ranges: list[tuple[int, int]] = []
 
-    async def get_object(*args: Any, **kwargs: Any) -> Any:
-        ranges.append(kwargs["range"])
+    async def get_range(*args: Any, **kwargs: Any) -> Any:
+        ranges.append(_range_of(args))
         return await spy(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "get_object", get_object)
+    monkeypatch.setattr(cos, "_get_range_into", get_range)
     dest = tmp_path / "r.bin"
     result = await cos.download_file(bucket, "r", dest, part_size=MiB, concurrency=3)
     assert result.parts == math.ceil(size / MiB) == 6
@@ -692,17 +698,17 @@ async def test_download_object_replaced_midway(
 ) -> None:
     data = _data(4 * MiB, seed=14)
     await cos.put_object(bucket, "m", data)
-    orig = cos.get_object
+    orig = cos._get_range_into
     calls = 0
 
-    async def get_object(*args: Any, **kwargs: Any) -> Any:
+    async def get_range(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 3:  # two ranges fetched, then somebody replaces the object
             await cos.put_object(bucket, "m", b"new content")
         return await orig(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "get_object", get_object)
+    monkeypatch.setattr(cos, "_get_range_into", get_range)
     dest = _write(tmp_path / "m.bin", b"previous")
     with pytest.raises(IntegrityError, match="changed"):
         await cos.download_file(bucket, "m", dest, part_size=MiB, concurrency=1)
@@ -739,14 +745,14 @@ async def test_download_with_checkpoint_object_replaced_leaves_nothing(
 ) -> None:
     data = _data(3 * MiB, seed=16)
     await cos.put_object(bucket, "m", data)
-    orig = cos.get_object
+    orig = cos._get_range_into
 
-    async def get_object(*args: Any, **kwargs: Any) -> Any:
-        if kwargs["range"][0] == MiB:
+    async def get_range(*args: Any, **kwargs: Any) -> Any:
+        if _range_of(args)[0] == MiB:
             await cos.put_object(bucket, "m", b"replaced")
         return await orig(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "get_object", get_object)
+    monkeypatch.setattr(cos, "_get_range_into", get_range)
     out = tmp_path / "out"
     out.mkdir()
     ckpt = tmp_path / "ck"

@@ -305,15 +305,15 @@ async def test_cancel_download_with_checkpoint_then_resume(
     out.mkdir()
     ckpt = tmp_path / "d.ckpt"
     dest = out / "d"
-    get_object = cos.get_object
+    get_range = cos._get_range_into
     hang = asyncio.Event()
 
     async def stuck_after_two(*args: Any, **kwargs: Any) -> Any:
-        if kwargs["range"][0] >= 2 * MiB:
+        if args[2].offset >= 2 * MiB:  # _get_range_into(bucket, key, sink, ...)
             await hang.wait()  # never set: ranges 3 and 4 hang until cancelled
-        return await get_object(*args, **kwargs)
+        return await get_range(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "get_object", stuck_after_two)
+    monkeypatch.setattr(cos, "_get_range_into", stuck_after_two)
     task = asyncio.create_task(
         cos.download_file(bucket, "d", dest, part_size=MiB, concurrency=2, checkpoint=ckpt)
     )
@@ -324,7 +324,7 @@ async def test_cancel_download_with_checkpoint_then_resume(
         await task
     assert not dest.exists()
     assert len(list(out.iterdir())) == 1  # the partial temporary file, kept for the resume
-    monkeypatch.setattr(cos, "get_object", get_object)
+    monkeypatch.setattr(cos, "_get_range_into", get_range)
     result = await cos.download_file(
         bucket, "d", dest, part_size=MiB, concurrency=2, checkpoint=ckpt
     )
