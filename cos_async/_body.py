@@ -156,79 +156,53 @@ class FileRangeBody(RequestBody):
             await asyncio.to_thread(os.close, fd)
 
 
-class FilePartBody(RequestBody):
-    """``length`` bytes of a file from ``offset``, read whole into ``buffer`` (a reusable
-    ``bytearray`` of at least ``length`` bytes) by :meth:`load`, in one hop off the event loop
-    that also computes the CRC-64. Every attempt sends those same bytes, so the CRC-64 checked
-    against COS's answer is always the CRC-64 of what was sent, and no fresh memory is touched per
-    part (fresh pages cost a fault per 4 KiB). ``buffer`` must not be reused before the request
-    that sends it has returned a response: until then a connection may still hold a view of it.
-    """
+class FilePartBody(FileRangeBody):
+    """A part of a file for the transport's threaded path: :meth:`send_to`, run in the worker
+    thread of the exchange, reads it slice by slice into ``buffer`` (a small ``bytearray``
+    reused by the caller for part after part) and sends each slice before reading the next, with
+    the CRC-64 computed on the way. A slice is only overwritten once the socket has taken it
+    (``sendall`` returned), so one buffer per part in flight is all the memory it needs, and no
+    fresh memory is faulted in per part. Through aiohttp (behind a proxy) it streams like a
+    :class:`FileRangeBody`."""
 
     def __init__(
         self, path: str | os.PathLike[str], offset: int, length: int, buffer: bytearray
     ) -> None:
-        super().__init__()
-        if length < 0 or len(buffer) < length:
-            raise InvalidArgument(f"a buffer of {len(buffer)} bytes cannot hold {length} bytes")
-        self.path = os.fspath(path)
-        self.offset = offset
-        self.length = length
-        self._view = memoryview(buffer)[:length]
-        self._loaded: Crc64 | None = None
+        super().__init__(path, offset, length)
+        if not buffer:
+            raise InvalidArgument("FilePartBody needs a non-empty buffer")
+        self._buffer = buffer
 
-    async def load(self) -> None:
-        """Read the part from the file (``IntegrityError`` if the file is now shorter)."""
-        self._loaded = await asyncio.to_thread(self._read)
+    def begin(self) -> None:
+        """Start an attempt on the threaded path (what :meth:`open` does for a stream)."""
+        self._opened = True
+        self.crc = Crc64()
+        if self.on_open is not None:
+            self.on_open()
 
-    def _read(self) -> Crc64:
+    def send_to(self, send: Callable[[memoryview], object], notify: Callable[[int], None]) -> None:
+        """Read the part and ``send`` it slice by slice (in the worker thread); ``notify`` is
+        told of each slice sent. Starts from the part's first byte every time it is called."""
+        self.crc = crc = Crc64()
+        view = memoryview(self._buffer)
         try:
             f = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed below
         except OSError as exc:
             raise InvalidArgument(f"cannot read {self.path!r}: {exc.strerror}") from exc
-        length = len(self._view)
+        length = self.length or 0
         with f:
             f.seek(self.offset)
-            got = 0
-            while got < length:
-                n = f.readinto(self._view[got:])  # straight into the buffer, no copy
+            while crc.length < length:
+                n = f.readinto(view[: min(len(view), length - crc.length)])  # no copy
                 if not n:
                     raise IntegrityError(
-                        f"{self.path!r} shrank while being uploaded: {self.offset + got} bytes"
+                        f"{self.path!r} shrank while being uploaded: "
+                        f"{self.offset + crc.length} bytes"
                     )
-                got += n
-        crc = Crc64()
-        crc.update(self._view)  # fastcrc releases the GIL
-        return crc
-
-    def begin(self) -> memoryview:
-        """Start an attempt (as :meth:`open` does) and return the bytes to send, for the
-        transport's threaded path, which sends them itself and reports ``on_bytes``."""
-        if self._loaded is None:
-            raise RuntimeError("FilePartBody.load() must be awaited before the body is sent")
-        self._opened = True
-        self.crc = Crc64(self._loaded.value, self._loaded.length)
-        if self.on_open is not None:
-            self.on_open()
-        return self._view
-
-    def open(self) -> AsyncIterator[bytes | memoryview]:
-        self.begin()
-        return self._stream()
-
-    async def _stream(self) -> AsyncIterator[bytes | memoryview]:
-        view, on_bytes = self._view, self.on_bytes
-        for off in range(0, len(view), CHUNK):
-            chunk = view[off : off + CHUNK]
-            if on_bytes is not None:
-                on_bytes(len(chunk))
-            yield chunk
-
-    async def content_md5(self) -> str:
-        if self._loaded is None:
-            raise RuntimeError("FilePartBody.load() must be awaited before the body is sent")
-        md5 = await asyncio.to_thread(hashlib.md5, self._view)
-        return base64.b64encode(md5.digest()).decode()
+                piece = view[:n]
+                crc.update(piece)  # fastcrc releases the GIL
+                send(piece)  # the whole slice is with the socket when this returns
+                notify(n)
 
 
 class FileObjectBody(RequestBody):

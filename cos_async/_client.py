@@ -640,16 +640,18 @@ class AsyncCosClient:
             sink.reset()  # every attempt writes the range from its start
         if self._transport.threaded_ok and (sink is not None or isinstance(body, FilePartBody)):
             # the bulk data of a transfer: sent / received in a worker thread (see _transport)
-            view = body.begin() if isinstance(body, FilePartBody) else None
-            if body is not None and view is None:
+            part = body if isinstance(body, FilePartBody) else None
+            if body is not None and part is None:
                 raise InvalidArgument("a ranged download into a file sends no body")
+            if part is not None:
+                part.begin()
             return await self._transport.send_threaded(
                 method,
                 url,
                 hdrs,
-                body=view,
+                body=part,
                 sink=sink,
-                on_bytes=body.on_bytes if isinstance(body, FilePartBody) else on_bytes,
+                on_bytes=part.on_bytes if part is not None else on_bytes,
                 read_timeout=read_timeout,
             )
         data = body.open() if body is not None else None

@@ -1,9 +1,9 @@
 """Large transfers: concurrent, resumable, CRC64-verified, on the client's operations (its
 public API, plus ``_get_range_into`` for a ranged GET straight into a file).
 
-* ``upload_file``: one PUT up to ``threshold``; above it, a multipart upload whose parts are read
-  whole into one reusable buffer per worker (:class:`FilePartBody`) and sent on the transport's
-  threaded path, each part's CRC64 checked against COS's answer, and the whole object's CRC64
+* ``upload_file``: one PUT up to ``threshold``; above it, a multipart upload whose parts go from
+  the file through one small reusable buffer per worker (:class:`FilePartBody`) on the
+  transport's threaded path, each part's CRC64 checked against COS's answer, and the whole object's CRC64
   obtained by combining the part CRCs (no second pass) and checked against Complete's answer.
 * ``download_file``: ranged GETs pinned to the ETag (``If-Match``), received on the threaded path
   through one reusable buffer per worker and written at their offsets into a temporary file
@@ -74,6 +74,10 @@ DEFAULT_COPY_PART_SIZE = 64 * MiB
 DEFAULT_CONCURRENCY = 8
 #: attempts per part for failures after the response started (the client retries the rest)
 PART_ATTEMPTS = 3
+#: the send buffer of each upload worker (bytes go from the file through it to the socket)
+_SEND_BUFFER = 1 << 20
+#: the receive buffer of each download worker (bytes go from the socket through it to the file)
+_RECEIVE_BUFFER = 1 << 20
 _CHECKPOINT_VERSION = 1
 T = TypeVar("T")
 
@@ -356,9 +360,8 @@ async def upload_file(
     pending = iter([n for n in range(1, nparts + 1) if n not in done])
 
     async def worker() -> None:
-        # one part-sized buffer per worker, reused for each of its parts once the previous part
-        # got its response (so no connection still holds it): the memory bound is
-        # concurrency x part size, and no fresh memory is faulted in per part
+        # one small send buffer per worker, reused slice after slice and part after part (a
+        # slice is only overwritten once the socket has taken it): no fresh memory per part
         buffer: bytearray | None = None
         for n in pending:
             offset = (n - 1) * ps
@@ -366,9 +369,8 @@ async def upload_file(
             if os.stat(src).st_size != size:
                 raise IntegrityError(f"{os.fspath(path)!r} changed while it was being uploaded")
             if buffer is None:
-                buffer = bytearray(min(ps, size))
+                buffer = bytearray(min(_SEND_BUFFER, ps))
             body = FilePartBody(src, offset, length, buffer)
-            await body.load()
             body.on_open = lambda n=n: tracker.restart(n)
             body.on_bytes = lambda k, n=n: tracker.advance(n, k)
             res = await client.upload_part(
@@ -596,9 +598,6 @@ async def upload_stream(
         request_id=result.request_id,
     )
 
-
-#: the receive buffer of each download worker (bytes go from the socket through it to the file)
-_RECEIVE_BUFFER = 1 << 20
 
 # --- download_file ----------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ import socket
 import ssl
 import threading
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -38,10 +38,7 @@ from ._config import CosConfig
 from ._crc64 import Crc64
 from ._errors import CosClientError, CosTimeoutError, CosTransportError
 
-__all__ = ["RangeSink", "Response", "Transport", "map_transport_errors"]
-
-#: the slice size of a threaded exchange's sends and receives (progress is reported per slice)
-_SLICE = 1 << 20
+__all__ = ["RangeSink", "Response", "ThreadedBody", "Transport", "map_transport_errors"]
 
 
 @contextlib.contextmanager
@@ -224,6 +221,15 @@ class RangeSink:
             notify(n)
 
 
+class ThreadedBody(Protocol):
+    """A request body that sends itself from a worker thread (``_body.FilePartBody``)."""
+
+    length: int | None
+
+    def send_to(self, send: Callable[[memoryview], object], notify: Callable[[int], None]) -> None:
+        """Send every byte through ``send``, from the first, telling ``notify`` as it goes."""
+
+
 class _Exchange:
     """One threaded exchange in flight: lets the event loop shut its socket down."""
 
@@ -299,7 +305,7 @@ def _exchange(
     method: str,
     url: str,
     headers: Mapping[str, str],
-    body: memoryview | None,
+    body: ThreadedBody | None,
     sink: RangeSink | None,
     read_timeout: float,
     notify: Callable[[int], None],
@@ -328,10 +334,7 @@ def _exchange(
                 conn.putheader(name, value)
             conn.endheaders()
             if body is not None:
-                for off in range(0, len(body), _SLICE):
-                    piece = body[off : off + _SLICE]
-                    conn.send(piece)
-                    notify(len(piece))
+                body.send_to(conn.send, notify)
             resp = conn.getresponse()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
             conn.close()
@@ -460,13 +463,13 @@ class Transport:
         url: str,
         headers: Mapping[str, str],
         *,
-        body: memoryview | None,
+        body: ThreadedBody | None,
         sink: RangeSink | None,
         on_bytes: Callable[[int], None] | None,
         read_timeout: float,
     ) -> Response:
         """One exchange on a blocking connection in a worker thread (see the module docstring):
-        ``body`` is sent from memory, a 2xx answer's body goes into ``sink`` (when given).
+        ``body`` sends itself there, a 2xx answer's body goes into ``sink`` (when given).
         ``on_bytes`` is called on the event loop as bytes are sent or received."""
         await self.session()  # the same loop / fork / closed checks as the aiohttp path
         if self._threaded is None:

@@ -15,8 +15,15 @@ from typing import Any
 
 import pytest
 
-from cos_async import AsyncCosClient, CosConfig, CosTransportError, ResponseEvent
+from cos_async import (
+    AsyncCosClient,
+    CosConfig,
+    CosTransportError,
+    IntegrityError,
+    ResponseEvent,
+)
 from cos_async import _transport as transport_mod
+from cos_async._body import FilePartBody
 from cos_async._crc64 import crc64
 from cos_async._transport import RangeSink, Transport
 from cos_async.testing import LocalCosServer
@@ -245,3 +252,35 @@ async def test_download_fsync_only_when_asked(
     await cos.download_file(bucket, "k", dest, part_size=MiB, fsync=fsync)
     assert dest.read_bytes() == data
     assert len(synced) == (1 if fsync else 0)
+
+
+def test_file_part_body_sends_slices_through_its_buffer(tmp_path: Path) -> None:
+    data = _data(10_000, seed=6)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    buffer = bytearray(3000)
+    body = FilePartBody(path, 1000, 7000, buffer)
+    sent: list[bytes] = []
+    told: list[int] = []
+
+    def send(view: memoryview) -> None:
+        assert view.obj is buffer  # a view of the reused buffer, not a fresh copy
+        sent.append(bytes(view))
+
+    body.send_to(send, told.append)
+    assert b"".join(sent) == data[1000:8000]
+    assert [len(p) for p in sent] == told == [3000, 3000, 1000]
+    assert (body.crc.value, body.crc.length) == (crc64(data[1000:8000]), 7000)
+    sent.clear()
+    body.send_to(send, told.append)  # a second attempt starts from the part's first byte
+    assert b"".join(sent) == data[1000:8000]
+    assert body.crc.length == 7000
+
+
+def test_file_part_body_refuses_a_file_that_shrank(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 5000)
+    body = FilePartBody(path, 0, 5000, bytearray(1024))
+    path.write_bytes(b"x" * 2500)
+    with pytest.raises(IntegrityError, match="shrank while being uploaded: 2500 bytes"):
+        body.send_to(lambda view: None, lambda n: None)
