@@ -4,9 +4,10 @@ Each run is a fresh child process (``python -m benchmarks.transfers --child SPEC
 per-process measurement as ``--suite transfers``): wall and user+sys CPU seconds of the transfer
 alone, and the child's peak RSS. Rows: ours at a few part sizes × concurrency levels (the
 defaults among them; downloads with ``verify_crc`` on, and once off), the official SDK at its
-defaults and at our default settings, and the raw aiohttp ceiling (part PUTs / ranged GETs with a
-signature and nothing else) against the same server. Uploaded objects are deleted after each run;
-every download is checked against the source's CRC-64 (outside the timing).
+defaults and at our default settings, and the raw aiohttp ceiling (part PUTs from memory / ranged
+GETs dropped, with a signature and nothing else: no file, no checksum) against the same server.
+Uploaded objects are deleted after each run; every download is checked against the source's
+CRC-64 (outside the timing).
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ _ROWS: list[tuple[str, str, str, str, dict[str, Any], float]] = [
         "up_raw_16x8",
         "upload",
         "raw",
-        "16 MiB × 8, signed parts",
-        {"part_size": 16 * MiB, "concurrency": 8, "signed": True},
+        "16 MiB × 8, signed parts from memory",
+        {"part_size": 16 * MiB, "concurrency": 8, "signed": True, "files": False},
         0.5,
     ),
     (
@@ -129,8 +130,8 @@ _ROWS: list[tuple[str, str, str, str, dict[str, Any], float]] = [
         "down_raw_16x8",
         "download",
         "raw",
-        "16 MiB ranges × 8, signed",
-        {"part_size": 16 * MiB, "concurrency": 8, "signed": True},
+        "16 MiB ranges × 8, signed, no file",
+        {"part_size": 16 * MiB, "concurrency": 8, "signed": True, "files": False},
         0.8,
     ),
 ]

@@ -410,8 +410,9 @@ def report(doc: dict[str, Any]) -> str:
             f"## Large objects: {fmt_size(sec['size'])} upload_file / download_file",
             "",
             f"median of {sec['runs']} run(s), each in a fresh process (CPU and peak RSS are the "
-            "child's own); raw aiohttp: the same part PUTs / ranged GETs, signed, without "
-            "checksums, retries or resume records",
+            "child's own); raw aiohttp: the same part PUTs / ranged GETs, signed, parts sent "
+            "from memory and ranges dropped (no file), without checksums, retries or resume "
+            "records",
             "",
             large_table(sec),
             "",

@@ -4,7 +4,7 @@ One local COS server (``python -m cos_async.testing --fast-etag``, in memory, so
 the bottleneck) and one raw aiohttp server (PUT drains the body, GET streams a preallocated buffer
 and honours ``Range``) run as subprocesses on 127.0.0.1. Every client run is a fresh subprocess
 (``python -m benchmarks.transfers --child SPEC``) that prints one JSON line: wall seconds and
-user+sys CPU seconds of the transfer alone, and the process's peak RSS (``ru_maxrss``). So CPU and
+user+sys CPU seconds of the transfer alone, and the process's peak RSS (``VmHWM``). So CPU and
 RSS are per measurement, and the official SDK's threads are counted (``RUSAGE_SELF``).
 
 Measurements (``SIZE``: 1 GiB, ``--quick`` 256 MiB):
@@ -37,9 +37,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -121,9 +123,13 @@ def _query(params: dict[str, str | None]) -> str:
 
 
 def cos_request(
-    target: Target, method: str, key: str, params: dict[str, str | None] | None = None
+    target: Target,
+    method: str,
+    key: str,
+    params: dict[str, str | None] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    """One small signed request from the parent (clean-up, checks)."""
+    """One small signed request from the parent (clean-up, checks, set-up)."""
     params = params or {}
     parts = urlsplit(target.url(key))
     conn_class = (
@@ -134,11 +140,18 @@ def cos_request(
         path = parts.path
         if params:
             path += "?" + _query(params)
-        conn.request(method, path, headers=target.sign(method, key, params))
+        conn.request(method, path, headers=target.sign(method, key, params, extra))
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
         conn.close()
+
+
+def allow_anonymous(target: Target) -> None:
+    """Make the bucket public-read-write, for the unsigned raw ceiling rows."""
+    status, body = cos_request(target, "PUT", "", {"acl": None}, {"x-cos-acl": "public-read-write"})
+    if status != 200:
+        raise RuntimeError(f"PUT ?acl: {status} {body[:200]!r}")
 
 
 # --- the child: one client run ----------------------------------------------------------------
@@ -149,12 +162,19 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _rss_mib() -> float:
+def _rss_mib(field: str = "VmRSS") -> float:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak RSS since its ``exec``. Not ``ru_maxrss``: Linux carries the parent's
+    RSS at ``fork`` over into it, so every child seemed to use at least what its parent did."""
+    peak = _rss_mib("VmHWM")
+    return peak if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _busy_cpu() -> float | None:
@@ -181,12 +201,15 @@ async def _raw_upload(spec: dict[str, Any]) -> Callable[[], Any]:
     target = target_of(spec)
     key, path, size = spec["key"], spec["path"], spec["size"]
     part, conc, signed = spec["part_size"], spec["concurrency"], spec["signed"]
+    files = spec.get("files", True)  # False: parts sent from memory, nothing read from a file
+    multipart = spec.get("multipart", signed)  # a COS server: a real multipart upload
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
     url = target.url(key)
     upload_id = "raw"
-    if signed:
+    if multipart:
         params: dict[str, str | None] = {"uploads": None}
-        async with session.post(url + "?uploads", headers=target.sign("POST", key, params)) as resp:
+        initiate = target.sign("POST", key, params) if signed else {}
+        async with session.post(url + "?uploads", headers=initiate) as resp:
             text = await resp.text()
             if resp.status != 200:
                 raise RuntimeError(f"initiate multipart: {resp.status} {text}")
@@ -196,11 +219,15 @@ async def _raw_upload(spec: dict[str, Any]) -> Callable[[], Any]:
         upload_id = m.group(1)
     fd = os.open(path, os.O_RDONLY)
     nparts = -(-size // part)
+    memory = memoryview(bytes(range(256)) * (MiB // 256)) if not files else None
 
-    async def body(offset: int, length: int) -> AsyncIterator[bytes]:
+    async def body(offset: int, length: int) -> AsyncIterator[bytes | memoryview]:
         end = offset + length
         while offset < end:
-            data = os.pread(fd, min(MiB, end - offset), offset)
+            if memory is not None:
+                data: bytes | memoryview = memory[: min(MiB, end - offset)]
+            else:
+                data = os.pread(fd, min(MiB, end - offset), offset)
             if not data:
                 raise RuntimeError("file shrank")
             offset += len(data)
@@ -230,7 +257,7 @@ async def _raw_upload(spec: dict[str, Any]) -> Callable[[], Any]:
 
     async def cleanup() -> None:
         os.close(fd)
-        if signed:
+        if multipart:
             params: dict[str, str | None] = {"uploadId": upload_id}
             async with session.delete(
                 f"{url}?{_query(params)}", headers=target.sign("DELETE", key, params)
@@ -251,6 +278,8 @@ async def _raw_download(spec: dict[str, Any]) -> Callable[[], Any]:
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
     url = target.url(key)
 
+    files = spec.get("files", True)  # False: the bytes are counted and dropped, no file
+
     async def get_range(fd: int, start: int, end: int) -> None:
         extra = {"Range": f"bytes={start}-{end - 1}"}
         headers = target.sign("GET", key, {}, extra) if signed else extra
@@ -259,6 +288,9 @@ async def _raw_download(spec: dict[str, Any]) -> Callable[[], Any]:
             if resp.status != 206:
                 raise RuntimeError(f"GET range: {resp.status} {await resp.text()}")
             async for chunk in resp.content.iter_any():
+                if not files:
+                    pos += len(chunk)
+                    continue
                 n = os.pwrite(fd, chunk, pos)
                 if n != len(chunk):  # pragma: no cover - regular files write everything
                     raise RuntimeError("short write")
@@ -267,9 +299,10 @@ async def _raw_download(spec: dict[str, Any]) -> Callable[[], Any]:
             raise RuntimeError(f"range {start}-{end - 1}: got {pos - start} bytes")
 
     async def run() -> None:
-        fd = os.open(dest, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = os.open(dest, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644) if files else -1
         try:
-            os.ftruncate(fd, size)
+            if files:
+                os.ftruncate(fd, size)
             todo = iter(range(0, size, part))
 
             async def worker() -> None:
@@ -278,7 +311,8 @@ async def _raw_download(spec: dict[str, Any]) -> Callable[[], Any]:
 
             await asyncio.gather(*(worker() for _ in range(min(conc, -(-size // part)))))
         finally:
-            os.close(fd)
+            if files:
+                os.close(fd)
 
     async def cleanup() -> None:
         await session.close()
@@ -356,9 +390,21 @@ class _Meter:
             "wall_s": wall,
             "cpu_s": r.ru_utime + r.ru_stime - self.cpu,
             "minflt": r.ru_minflt - self.flt,
-            "maxrss_mib": r.ru_maxrss / 1024,
+            "maxrss_mib": _peak_rss_mib(),
             "rss_before_mib": self.rss_before_mib,
         }
+
+
+def _recycle(spec: dict[str, Any]) -> None:
+    """Delete the scratch file the parent has just written, right before the timing starts, so
+    that memory for this run's page cache is free and resident. This VM hands memory that stays
+    free (or cold) for a second or two back to its host (virtio free page reporting, DAMON
+    reclaim), and faulting it in again costs about 1-2 CPU s/GiB: without this, a download was
+    fast or slow by what the run before it had freed, and when."""
+    recycle = spec.get("recycle")
+    if recycle:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(recycle)
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -370,6 +416,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     prof = cProfile.Profile() if profile else None
     if client == "official":
         run_sync = _official(spec)
+        _recycle(spec)
         meter = _Meter()
         if prof is not None:
             prof.runcall(run_sync)
@@ -385,6 +432,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             }[client]
             run_async = await factory(spec)
             try:
+                _recycle(spec)
                 meter = _Meter()
                 if prof is not None:
                     prof.enable()
@@ -467,6 +515,7 @@ class Bench:
         self.workdir = workdir
         self.src = workdir / "source.bin"
         self.dest = workdir / "download.bin"
+        self.recycle = workdir / "previous-download.bin"
         self.cos: ServerProcess | None = None
         self.raw: ServerProcess | None = None
         self.cos_target: Target | None = None
@@ -506,6 +555,10 @@ class Bench:
             spec["key"] = self.download_key
             spec["dest"] = str(self.dest)
             self._clean_dest()
+            if spec.get("files", True):
+                # memory for the run's page cache, freed by the child right before its timing
+                spec["recycle"] = str(self.recycle)
+                _make_file(self.recycle, self.size + 64 * MiB)
         ours0 = self._our_cpu()
         s0 = server.cpu_seconds() if server is not None else None
         t0 = time.perf_counter()
@@ -525,7 +578,7 @@ class Bench:
                 status, body = cos_request(target, "DELETE", spec["key"])
                 if status not in (200, 204):
                     raise RuntimeError(f"DELETE {spec['key']}: {status} {body[:200]!r}")
-        else:
+        elif spec.get("files", True):
             got = os.path.getsize(self.dest)
             if got != spec["size"]:
                 raise RuntimeError(f"{m['id']}: downloaded {got} bytes, expected {spec['size']}")
@@ -554,7 +607,13 @@ class Bench:
                 self.once(m)
         for i in range(1, self.runs + 1):
             print(f"{label}: round {i}/{self.runs}", flush=True)
-            for m in ms:
+            # each round in its own (seeded) order: whatever a run inherits from the one before
+            # it (this VM hands memory freed for ~2 s back to its host, and faulting it in again
+            # is slow) does not fall on the same measurement every time
+            order = list(ms)
+            if i > 1:
+                random.Random(i).shuffle(order)
+            for m in order:
                 r = self.once(m)
                 m["runs_raw"].append(r)
                 print(
@@ -652,24 +711,37 @@ def _measurements(size: int) -> list[dict[str, Any]]:
             concurrency=5,
         ),
         m(
-            "up_raw_rawserver",
-            "upload",
-            "raw",
-            "raw",
-            "8 MiB × 8 → raw server",
-            part_size=8 * MiB,
-            concurrency=8,
-            signed=False,
-        ),
-        m(
             "up_raw_cos",
             "upload",
             "raw",
             "cos",
-            "8 MiB × 8 → COS server, signed",
-            part_size=8 * MiB,
-            concurrency=8,
+            f"{ps // MiB} MiB × {conc} → COS server: unsigned, from memory (the ceiling)",
+            part_size=ps,
+            concurrency=conc,
+            signed=False,
+            multipart=True,
+            files=False,
+        ),
+        m(
+            "up_raw_cos_files",
+            "upload",
+            "raw",
+            "cos",
+            f"{ps // MiB} MiB × {conc} → COS server: signed, read from the file",
+            part_size=ps,
+            concurrency=conc,
             signed=True,
+        ),
+        m(
+            "up_raw_rawserver",
+            "upload",
+            "raw",
+            "raw",
+            f"{ps // MiB} MiB × {conc} → raw aiohttp server, from memory",
+            part_size=ps,
+            concurrency=conc,
+            signed=False,
+            files=False,
         ),
         m(
             "down_ours_default_crc",
@@ -722,24 +794,36 @@ def _measurements(size: int) -> list[dict[str, Any]]:
             verify_crc=False,
         ),
         m(
-            "down_raw_rawserver",
-            "download",
-            "raw",
-            "raw",
-            "16 MiB × 8 ← raw server",
-            part_size=16 * MiB,
-            concurrency=8,
-            signed=False,
-        ),
-        m(
             "down_raw_cos",
             "download",
             "raw",
             "cos",
-            "16 MiB × 8 ← COS server, signed",
-            part_size=16 * MiB,
-            concurrency=8,
+            f"{dps // MiB} MiB × {conc} ← COS server: unsigned, no file (the ceiling)",
+            part_size=dps,
+            concurrency=conc,
+            signed=False,
+            files=False,
+        ),
+        m(
+            "down_raw_cos_files",
+            "download",
+            "raw",
+            "cos",
+            f"{dps // MiB} MiB × {conc} ← COS server: signed, written to a file",
+            part_size=dps,
+            concurrency=conc,
             signed=True,
+        ),
+        m(
+            "down_raw_rawserver",
+            "download",
+            "raw",
+            "raw",
+            f"{dps // MiB} MiB × {conc} ← raw aiohttp server, no file",
+            part_size=dps,
+            concurrency=conc,
+            signed=False,
+            files=False,
         ),
     ]
 
@@ -772,19 +856,29 @@ _RATIOS: list[tuple[str, str, str, float | None]] = [
         "download: ours (verify_crc) ÷ official EnableCRC=False, equal settings (20 MiB × 5)",
         None,
     ),
-    ("up_ours_default", "up_raw_cos", "upload: ours ÷ raw aiohttp ceiling, COS server", 0.75),
-    ("up_ours_default", "up_raw_rawserver", "upload: ours ÷ raw aiohttp ceiling, raw server", 0.75),
+    (
+        "up_ours_default",
+        "up_raw_cos",
+        "upload: ours ÷ raw aiohttp ceiling (same server, unsigned, no file, no checksum)",
+        0.75,
+    ),
+    (
+        "up_ours_default",
+        "up_raw_cos_files",
+        "upload: ours ÷ raw aiohttp reading the same file (signed)",
+        None,
+    ),
     (
         "down_ours_default_crc",
         "down_raw_cos",
-        "download: ours ÷ raw aiohttp ceiling, COS server",
+        "download: ours ÷ raw aiohttp ceiling (same server, unsigned, no file, no checksum)",
         0.75,
     ),
     (
         "down_ours_default_crc",
-        "down_raw_rawserver",
-        "download: ours ÷ raw aiohttp ceiling, raw server",
-        0.75,
+        "down_raw_cos_files",
+        "download: ours ÷ raw aiohttp writing the same file (signed)",
+        None,
     ),
     (
         "down_ours_default_crc",
@@ -886,6 +980,7 @@ def run(size: int, runs: int, *, rss_check: bool) -> dict[str, Any]:
             [py, "-m", "cos_async.testing", "--port", "0", "--fast-etag", "--bucket", BUCKET]
         )
         bench.raw = ServerProcess([py, "-c", _RAW_SERVER, str(size)])
+        allow_anonymous(bench.target("cos"))
         ms = _measurements(size)
         uploads = [m for m in ms if m["op"] == "upload"]
         downloads = [m for m in ms if m["op"] == "download"]
