@@ -161,8 +161,13 @@ def check_key(key: object) -> str:
     return key
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9\-_.~/]*")
+
+
 def encode_key(key: str) -> str:
     """The URL path of a key: percent-encoded, with '.' and '..' segments encoded too."""
+    if _PLAIN_KEY.fullmatch(key) and "/./" not in f"/{key}/" and "/../" not in f"/{key}/":
+        return key  # nothing to encode (the common case)
     segments = [quote(seg.encode("utf-8"), safe="-_.~") for seg in key.split("/")]
     segments = [s.replace(".", "%2E") if s in (".", "..") else s for s in segments]
     return "/".join(segments)

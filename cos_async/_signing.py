@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote
 
@@ -82,7 +83,13 @@ def is_signed_header(name: str) -> bool:
     return low in SIGNED_HEADER_NAMES or low.startswith(("x-cos-", "x-ci-"))
 
 
+#: text that percent-encoding leaves as it is (most header values, names and keys): no quote()
+_PLAIN = re.compile(r"[A-Za-z0-9\-_.~]*")
+
+
 def _encode(text: str) -> str:
+    if _PLAIN.fullmatch(text):
+        return text
     return quote(text.encode("utf-8"), safe=_SAFE)
 
 
