@@ -775,7 +775,8 @@ def lifecycle_rules(draw: st.DrawFn) -> LifecycleRule:
     return LifecycleRule(
         id=draw(st.none() | st.text(_TAG_CHARS, min_size=1, max_size=30)),
         filter=LifecycleFilter(
-            prefix=draw(st.none() | _XML_TEXT), tags=draw(st.lists(tags, max_size=3))
+            prefix=draw(st.none() | _XML_TEXT),
+            tags=draw(st.lists(tags, max_size=3, unique_by=lambda t: t.key)),
         ),
         status=draw(st.sampled_from(["Enabled", "Disabled"])),
         **actions,
