@@ -253,6 +253,7 @@ class _ThreadedPool:
         self.config = config
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
+        self._closed = False
         self._ssl: ssl.SSLContext | None = None
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=config.pool_size, thread_name_prefix="cos-async-io"
@@ -285,13 +286,14 @@ class _ThreadedPool:
     def checkin(self, origin: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(origin, [])
-            if len(idle) < self.config.pool_size:
+            if not self._closed and len(idle) < self.config.pool_size:
                 idle.append(conn)
                 return
-        conn.close()
+        conn.close()  # the pool is full, or closed while this exchange was running
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             conns = [c for idle in self._idle.values() for c in idle]
             self._idle.clear()
         for conn in conns:

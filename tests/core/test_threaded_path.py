@@ -284,3 +284,13 @@ def test_file_part_body_refuses_a_file_that_shrank(tmp_path: Path) -> None:
     path.write_bytes(b"x" * 2500)
     with pytest.raises(IntegrityError, match="shrank while being uploaded: 2500 bytes"):
         body.send_to(lambda view: None, lambda n: None)
+
+
+def test_a_closed_pool_keeps_no_connection() -> None:
+    pool = transport_mod._ThreadedPool(
+        CosConfig(region="ap-guangzhou", secret_id="AKIDx", secret_key="k")
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", 9)
+    pool.close()
+    pool.checkin(("http", "127.0.0.1", 9), conn)  # an exchange that finished after close()
+    assert not any(pool._idle.values())
