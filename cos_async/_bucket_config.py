@@ -103,6 +103,9 @@ class ConfigModel:
     def _check(self) -> None:
         """Constraints that involve several fields (overridden by the models that have them)."""
 
+    def _check_put(self) -> None:
+        """What COS refuses to be *put*, although a bucket may report it (overridden)."""
+
     @classmethod
     def _xml_out(cls, doc: dict[str, Any]) -> dict[str, Any]:
         """The element's children as written (overridden where COS nests them differently)."""
@@ -478,6 +481,13 @@ class Tagging(ConfigModel):
         validator=_all_of(_max_items(50), _unique("key", "tag key")),
     )
 
+    def _check_put(self) -> None:
+        if not self.tags:
+            raise InvalidArgument(
+                "Tagging.tags is empty: COS needs at least one tag (delete_bucket_tagging "
+                "removes them all)"
+            )
+
     @classmethod
     def of(cls, tags: Mapping[str, str]) -> Tagging:
         """A Tagging from a ``{key: value}`` mapping."""
@@ -708,6 +718,10 @@ class VersioningConfiguration(ConfigModel):
     status: Literal["Enabled", "Suspended"] | None = attrs.field(
         metadata=_x("Status"), default=None
     )
+
+    def _check_put(self) -> None:
+        if self.status is None:
+            raise InvalidArgument("VersioningConfiguration.status must be Enabled or Suspended")
 
 
 # --- replication ------------------------------------------------------------------------------

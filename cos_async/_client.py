@@ -960,13 +960,7 @@ class AsyncCosClient:
             raise InvalidArgument(
                 f"config must be a {family.model.__name__}, got {type(config).__name__}"
             )
-        if isinstance(config, VersioningConfiguration) and config.status is None:
-            raise InvalidArgument("VersioningConfiguration.status must be Enabled or Suspended")
-        if isinstance(config, Tagging) and not config.tags:
-            raise InvalidArgument(
-                "Tagging.tags is empty: COS needs at least one tag (delete_bucket_tagging "
-                "removes them all)"
-            )
+        config._check_put()
         params: dict[str, str | None] = {family.subresource: None}
         if isinstance(config, InventoryConfiguration):
             params["id"] = config.id
@@ -1448,7 +1442,7 @@ class AsyncCosClient:
         return ObjectBody(
             meta,
             resp.iter_body,
-            lambda: _release_or_close(resp),
+            resp.release_or_close,
             verify_crc=verify_crc and not partial,
             expected_length=expected,
         )
@@ -2021,7 +2015,7 @@ class AsyncCosClient:
                     f"select on {bucket}/{key}: the event stream ended without an End event"
                 )
         finally:
-            _release_or_close(resp)
+            resp.release_or_close()
 
     async def put_object_tagging(
         self, bucket: str, key: str, tags: Mapping[str, str], *, version_id: str | None = None
@@ -3012,10 +3006,6 @@ def _check_policy(policy: object) -> dict[str, Any]:
 
 def _no_json_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
-
-
-def _release_or_close(resp: Response) -> None:
-    resp.release_or_close()
 
 
 class _Observe:

@@ -18,6 +18,7 @@ no thread touches a buffer or a file descriptor after its coroutine returned.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import concurrent.futures
 import contextlib
@@ -64,7 +65,7 @@ def map_transport_errors(what: str) -> Iterator[None]:
         raise CosTransportError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
-class Response:
+class Response(abc.ABC):
     """A received response head; the body is read with :meth:`read` or streamed."""
 
     status: int
@@ -76,16 +77,18 @@ class Response:
     def request_id(self) -> str | None:
         return self.headers.get("x-cos-request-id")
 
+    @abc.abstractmethod
     async def read(self, limit: int = 64 * 1024 * 1024) -> bytes:
-        raise NotImplementedError
+        """The whole body (at most ``limit`` bytes)."""
 
+    @abc.abstractmethod
     def iter_body(self) -> AsyncGenerator[bytes, None]:
-        raise NotImplementedError
+        """The body, chunk by chunk."""
 
-    def release(self) -> None:
+    def release(self) -> None:  # noqa: B027 - a body read in a thread holds no connection
         """Give the connection back to the pool (the body was read)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a body read in a thread holds no connection
         """Drop the connection (for a body abandoned half-read)."""
 
     def release_or_close(self) -> None:
@@ -98,11 +101,7 @@ class Response:
         pending: list[bytes] = []
         size = 0
         async for chunk in self.iter_body():
-            if sink.written + size + len(chunk) > sink.length:
-                raise CosTransportError(
-                    f"{self.what}: the range at {sink.offset} sent more than its "
-                    f"{sink.length} bytes"
-                )
+            sink.check_room(size + len(chunk))
             pending.append(chunk)
             size += len(chunk)
             if on_bytes is not None:
@@ -192,32 +191,30 @@ class RangeSink:
     def reset(self) -> None:
         self.crc = Crc64()
 
+    def check_room(self, n: int) -> None:
+        """Refuse ``n`` more bytes than the range holds (before any of them is written)."""
+        if self.crc.length + n > self.length:
+            raise CosTransportError(
+                f"the range at {self.offset} sent more than its {self.length} bytes"
+            )
+
+    def _put(self, view: memoryview) -> None:
+        self.check_room(len(view))
+        pos, done = self.offset + self.crc.length, 0
+        while done < len(view):
+            done += os.pwrite(self.fd, view[done:], pos + done)
+        self.crc.update(view)  # fastcrc releases the GIL
+
     def write(self, chunks: list[bytes]) -> None:
         """Append ``chunks`` to what was written (CRC-64 included)."""
         for chunk in chunks:
-            view = memoryview(chunk)
-            pos, done = self.offset + self.crc.length, 0
-            while done < len(view):
-                done += os.pwrite(self.fd, view[done:], pos + done)
-            self.crc.update(view)
+            self._put(memoryview(chunk))
 
     def fill(self, resp: http.client.HTTPResponse, notify: Callable[[int], None]) -> None:
         """Read the whole body into the file (in the worker thread)."""
         view = memoryview(self._buffer)
-        crc, fd, length = self.crc, self.fd, self.length
-        while True:
-            n = resp.readinto(view)
-            if not n:
-                return
-            if crc.length + n > length:
-                raise CosTransportError(
-                    f"the range at {self.offset} sent more than its {length} bytes"
-                )
-            chunk = view[:n]
-            crc.update(chunk)  # fastcrc releases the GIL
-            pos, done = self.offset + crc.length - n, 0
-            while done < n:
-                done += os.pwrite(fd, chunk[done:], pos + done)
+        while n := resp.readinto(view):
+            self._put(view[:n])
             notify(n)
 
 
@@ -249,24 +246,15 @@ class _Exchange:
 class _ThreadedPool:
     """Blocking keep-alive connections per (scheme, host, port), for worker threads."""
 
-    def __init__(self, config: CosConfig) -> None:
+    def __init__(self, config: CosConfig, ssl_ctx: ssl.SSLContext) -> None:
         self.config = config
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._closed = False
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_ctx
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=config.pool_size, thread_name_prefix="cos-async-io"
         )
-
-    def _context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            ctx = ssl.create_default_context()
-            if not self.config.verify_ssl:
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-            self._ssl = ctx
-        return self._ssl
 
     def checkout(self, origin: tuple[str, str, int]) -> tuple[http.client.HTTPConnection, bool]:
         """A connection to ``origin`` and whether it was used before (idle in the pool)."""
@@ -278,7 +266,7 @@ class _ThreadedPool:
         timeout = self.config.connect_timeout
         if scheme == "https":
             return (
-                http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context()),
+                http.client.HTTPSConnection(host, port, timeout=timeout, context=self._ssl),
                 False,
             )
         return http.client.HTTPConnection(host, port, timeout=timeout), False
@@ -299,6 +287,16 @@ class _ThreadedPool:
         for conn in conns:
             conn.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def ssl_context(config: CosConfig) -> ssl.SSLContext:
+    """The TLS settings of both paths: the system's CAs, or no verification at all when
+    ``CosConfig.verify_ssl`` is false."""
+    ctx = ssl.create_default_context()
+    if not config.verify_ssl:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
 
 
 def _exchange(
@@ -391,6 +389,13 @@ class Transport:
         self._pid = os.getpid()
         self._closed = False
         self._threaded: _ThreadedPool | None = None
+        self._ssl: ssl.SSLContext | None = None
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        """One context for both paths (loading the CAs costs milliseconds: done once)."""
+        if self._ssl is None:
+            self._ssl = ssl_context(self.config)
+        return self._ssl
 
     def _check_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -409,13 +414,10 @@ class Transport:
         self._check_loop()
         if self._session is None:
             cfg = self.config
-            ssl_arg: Any = None if cfg.verify_ssl else False
-            if cfg.verify_ssl is True and cfg.scheme == "https":
-                ssl_arg = ssl.create_default_context()
             connector = aiohttp.TCPConnector(
                 limit=cfg.pool_size,
                 limit_per_host=cfg.pool_size,
-                ssl=ssl_arg if ssl_arg is not None else True,
+                ssl=self._ssl_context(),
                 enable_cleanup_closed=True,
             )
             self._session = aiohttp.ClientSession(
@@ -475,7 +477,7 @@ class Transport:
         ``on_bytes`` is called on the event loop as bytes are sent or received."""
         await self.session()  # the same loop / fork / closed checks as the aiohttp path
         if self._threaded is None:
-            self._threaded = _ThreadedPool(self.config)
+            self._threaded = _ThreadedPool(self.config, self._ssl_context())
         pool = self._threaded
         loop = asyncio.get_running_loop()
         if on_bytes is None:
@@ -489,8 +491,6 @@ class Transport:
             def notify(n: int) -> None:
                 loop.call_soon_threadsafe(callback, n)
 
-        if sink is not None:
-            sink.reset()
         box = _Exchange()
         future = loop.run_in_executor(
             pool.executor,

@@ -27,13 +27,9 @@ from cos_async._body import FilePartBody
 from cos_async._crc64 import crc64
 from cos_async._transport import RangeSink, Transport
 from cos_async.testing import LocalCosServer
+from tests.core.test_transfers import _data
 
 MiB = 1024 * 1024
-
-
-def _data(size: int, seed: int) -> bytes:
-    block = bytes((i * 31 + seed) % 251 for i in range(65_536))
-    return (block * (size // len(block) + 1))[:size]
 
 
 class _Count:
@@ -287,9 +283,8 @@ def test_file_part_body_refuses_a_file_that_shrank(tmp_path: Path) -> None:
 
 
 def test_a_closed_pool_keeps_no_connection() -> None:
-    pool = transport_mod._ThreadedPool(
-        CosConfig(region="ap-guangzhou", secret_id="AKIDx", secret_key="k")
-    )
+    config = CosConfig(region="ap-guangzhou", secret_id="AKIDx", secret_key="k")
+    pool = transport_mod._ThreadedPool(config, transport_mod.ssl_context(config))
     conn = http.client.HTTPConnection("127.0.0.1", 9)
     pool.close()
     pool.checkin(("http", "127.0.0.1", 9), conn)  # an exchange that finished after close()
