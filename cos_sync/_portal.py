@@ -1,11 +1,11 @@
 """The private event loop that runs cos_sync's coroutines.
 
 One daemon thread runs one asyncio loop for every ``CosClient`` of the process. It starts with the
-first client and stops when the last one closes. A call hops onto it as a bare task whose
-completion releases a lock the caller waits on (about 25 µs on the 2-core CI machine, a third less
-than ``asyncio.run_coroutine_threadsafe``'s chained futures, itself half an anyio blocking
-portal's hop; the facade targets at least 85% of the async rate on small objects) and adds what a
-plain hop lacks:
+first client and stops when the last one closes. A call hops onto it as a bare task that releases
+a lock the caller waits on as its coroutine returns (on the 2-core CI machine 25-80 µs by its load,
+a fifth to a third less than ``asyncio.run_coroutine_threadsafe``'s chained futures, itself half
+an anyio blocking portal's hop; the facade targets at least 85% of the async rate on small
+objects) and adds what a plain hop lacks:
 
 * Ctrl-C (any exception while waiting) cancels the coroutine and waits, bounded, for its cleanup
   (an aborted multipart upload, a kept checkpoint) before re-raising;
@@ -25,7 +25,7 @@ import os
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = ["LoopThread", "acquire", "current", "release"]
 
@@ -85,20 +85,32 @@ class LoopThread:
                 "cos_sync was called from its own event loop thread (e.g. inside a callback run "
                 "there); use cos_async in async code"
             )
-        # A bare task whose done-callback releases a lock, rather than run_coroutine_threadsafe's
-        # chained futures: the hop is the facade's whole cost on small objects, and this one is
-        # about a third cheaper (see benchmarks/sync_facade.py).
-        done = threading.Lock()  # held until the task has finished
+        # A bare task that releases a lock the caller waits on, rather than
+        # run_coroutine_threadsafe's chained futures: the hop is the facade's whole cost on small
+        # objects. The coroutine itself releases the lock as it returns, one loop iteration
+        # before a done-callback could (see benchmarks/sync_facade.py for the hop's cost); the
+        # done-callback still releases it for a task cancelled before its first step.
+        done = threading.Lock()  # held until the coroutine has finished
         done.acquire()
-        tasks: list[asyncio.Task[T]] = []
+        tasks: list[asyncio.Task[None]] = []
+        outcome: list[tuple[bool, Any]] = []  # (True, value) or (False, exception)
 
-        async def runner() -> T:
-            return await make()
+        async def runner() -> None:
+            try:
+                outcome.append((True, await make()))
+            except (Exception, asyncio.CancelledError) as exc:
+                outcome.append((False, exc))
+                if isinstance(exc, asyncio.CancelledError):
+                    raise  # the task stays cancelled (the loop's shutdown waits for it)
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt raised on the loop
+                outcome.append((False, exc))
+            finally:
+                done.release()
 
-        def finished(task: asyncio.Task[T]) -> None:
-            if not task.cancelled():
-                task.exception()  # retrieved: it goes to the caller (or is dropped after Ctrl-C)
-            done.release()
+        def finished(task: asyncio.Task[None]) -> None:
+            if not outcome:  # cancelled before it started: runner's finally never ran
+                outcome.append((False, asyncio.CancelledError()))
+                done.release()
 
         def start() -> None:
             task = self.loop.create_task(runner())
@@ -114,15 +126,17 @@ class LoopThread:
                     raise RuntimeError("cos_sync's event loop thread stopped during the call")
             if callbacks is not None:
                 _drain(callbacks)
-            try:
-                return tasks[0].result()
-            except asyncio.CancelledError:
+            ok, value = outcome[0]
+            if ok:
+                return cast("T", value)
+            if isinstance(value, asyncio.CancelledError):
                 # cancelled on the loop (its shutdown), not by this thread
                 raise concurrent.futures.CancelledError() from None
+            raise value
         except BaseException:
             # Ctrl-C, or a callback raised: cancel the coroutine and let its cleanup finish
             # (a task cancelled before its first step finishes too: ``start`` runs first)
-            if not (tasks and tasks[0].done()):
+            if not outcome:
                 with contextlib.suppress(RuntimeError):  # the loop is closed
                     self.loop.call_soon_threadsafe(_cancel_all, tasks)
                 done.acquire(timeout=CANCEL_GRACE)

@@ -383,3 +383,53 @@ def test_a_call_running_when_the_loop_thread_stops_ends_instead_of_hanging() -> 
     assert outcome.result(timeout=30) is concurrent.futures.CancelledError
     t.join(30)
     assert not t.is_alive()
+
+
+def test_a_call_whose_task_is_cancelled_before_its_first_step_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop stops in the very iteration that creates the call's task: the task is cancelled
+    before its coroutine ever runs (so the coroutine cannot report its own end), and the caller
+    still gets CancelledError instead of waiting for the whole grace period."""
+    lt = _portal.acquire()
+    loop = lt.loop
+    original = loop.call_soon_threadsafe
+    queued: queue.SimpleQueue[None] = queue.SimpleQueue()
+    some_queued = threading.Event()
+
+    def counting(callback: Callable[..., object], *args: Any) -> Any:
+        handle = original(callback, *args)
+        queued.put(None)
+        some_queued.set()
+        return handle
+
+    blocking = threading.Event()
+
+    def blocker() -> None:  # holds the loop until the call's start and the stop are both queued
+        blocking.set()
+        for _ in range(2):
+            queued.get(timeout=30)
+
+    original(blocker)
+    assert blocking.wait(30)  # so the start queued next runs in a later loop iteration
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+    ran = threading.Event()
+    outcome: concurrent.futures.Future[object] = concurrent.futures.Future()
+
+    async def quick() -> str:
+        ran.set()
+        return "ran"
+
+    def caller() -> None:
+        try:
+            outcome.set_result(lt.run(quick))
+        except BaseException as exc:
+            outcome.set_result(type(exc))
+
+    t = threading.Thread(target=caller)
+    t.start()
+    assert some_queued.wait(30)  # the call's start is queued
+    _portal.release(lt)  # queues the stop, then waits for the loop thread
+    assert outcome.result(timeout=10) is concurrent.futures.CancelledError
+    assert not ran.is_set()
+    t.join(30)
