@@ -16,6 +16,7 @@ from ._server import (
     DEFAULT_SECRET_KEY,
     LocalCosServer,
 )
+from ._store import retain_freed_memory
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +63,8 @@ async def _serve(args: argparse.Namespace) -> None:
         region=args.region,
         appid=args.appid,
         fast_etag=args.fast_etag,
+        # a dedicated process: keep freed memory, and with it the received chunks (one copy less)
+        keep_received_chunks=args.data_dir is None and retain_freed_memory(),
     )
     await server.start()
     for name in args.bucket:

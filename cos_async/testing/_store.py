@@ -4,7 +4,9 @@ Content lives in immutable *blobs*; an object version is a list of blob segments
 object keeps its parts as segments, a copy shares its source's blobs), so completing, copying and
 appending never copy bytes. Two backends:
 
-* memory (default): blobs are ``bytes``/``bytearray`` objects.
+* memory (default): blobs are ``bytes``/``bytearray`` objects: received bodies copied into
+  pooled 1 MiB slabs, or (``keep_chunks``, for a process that retains freed memory) the received
+  chunks kept as they are, which saves a copy of every uploaded byte.
 * disk (``data_dir``): blobs are files under ``blobs/``; metadata are JSON records written with
   write-to-temporary-then-``os.replace``, the record last, so a crash at any point leaves either
   the old state or the new one and never a torn object. Unreferenced blobs and temporary files
@@ -20,9 +22,11 @@ import asyncio
 import base64
 import bisect
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
+import platform
 import secrets
 import time
 import uuid
@@ -76,6 +80,32 @@ class Blob(abc.ABC):
 
     async def read_all(self) -> bytes:
         return b"".join([bytes(c) async for c in self.iter_range(0, self.size)])
+
+
+# glibc's mallopt() parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def retain_freed_memory() -> bool:
+    """Ask glibc's allocator to keep freed memory in this process: blocks up to 32 MiB come from
+    the heap (not from fresh mappings each) and the heap is not trimmed, so the chunks of one
+    upload, once freed, are reused by the next with their pages already present. Returns
+    whether that took effect (False, and nothing changed, where the C library is not glibc).
+
+    The process keeps up to its peak memory use; meant for a dedicated server process
+    (``python -m cos_async.testing`` calls it), not for a process that embeds the server."""
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, 32 << 20)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
+    )
 
 
 class SlabPool:
@@ -264,6 +294,55 @@ class _MemoryWriter(BlobWriter):
     async def abort(self) -> None:
         self._pool.give(self._slabs)
         self._slabs = []
+
+
+#: received chunks at least this large are kept as they are by a :class:`_KeepingWriter`
+KEEP_MIN = 64 * 1024
+
+
+class _KeepingWriter(BlobWriter):
+    """Keeps the received ``bytes`` chunks themselves (no copy): for a process whose allocator
+    keeps freed memory mapped (see :func:`retain_freed_memory`), where a new
+    chunk reuses a freed one's pages instead of faulting fresh ones in. Chunks smaller than
+    :data:`KEEP_MIN`, and anything that is not ``bytes`` (mutable, or a view of a buffer the
+    caller reuses), are joined into ``bytes`` segments of about 1 MiB."""
+
+    def __init__(self) -> None:
+        self._segments: list[tuple[bytes | bytearray, int]] = []
+        self._small: list[bytes] = []
+        self._small_size = 0
+        self.size = 0
+
+    def _flush_small(self) -> None:
+        if self._small:
+            joined = b"".join(self._small)
+            self._segments.append((joined, len(joined)))
+            self._small = []
+            self._small_size = 0
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        n = len(data)
+        if not n:
+            return
+        if type(data) is bytes and n >= KEEP_MIN:
+            self._flush_small()
+            self._segments.append((data, n))
+        else:
+            self._small.append(bytes(data))
+            self._small_size += n
+            if self._small_size >= STREAM_CHUNK:
+                self._flush_small()
+        self.size += n
+
+    async def finish(self) -> Blob:
+        self._flush_small()
+        segments, self._segments = self._segments, []
+        return MemoryBlob(segments)
+
+    async def abort(self) -> None:
+        self._segments = []
+        self._small = []
+        self._small_size = 0
 
 
 class _FileWriter(BlobWriter):
@@ -478,11 +557,15 @@ def _atomic_write_json(path: Path, data: Any) -> None:
 class Store:
     """All buckets of one server. Metadata in memory; optionally mirrored to ``data_dir``."""
 
-    def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, data_dir: str | os.PathLike[str] | None = None, *, keep_chunks: bool = False
+    ) -> None:
         self.buckets: dict[str, BucketState] = {}
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.blob_dir: Path | None = None
         self.pool = SlabPool()
+        #: in memory: keep received chunks as they are instead of copying them into slabs
+        self.keep_chunks = keep_chunks
         if self.data_dir is not None:
             self._open_disk(self.data_dir)
 
@@ -491,6 +574,8 @@ class Store:
     def writer(self, expected_size: int | None) -> BlobWriter:
         if self.blob_dir is not None:
             return _FileWriter(self)
+        if self.keep_chunks:
+            return _KeepingWriter()
         return _MemoryWriter(self.pool)
 
     async def blob_from_bytes(self, data: bytes) -> Blob:

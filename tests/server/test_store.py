@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import platform
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from cos_async.testing._store import (
+    KEEP_MIN,
     STREAM_CHUNK,
     Acl,
     Blob,
@@ -16,9 +21,16 @@ from cos_async.testing._store import (
     ObjectVersion,
     Store,
     iter_segments,
+    retain_freed_memory,
 )
 
 MIB = 1024 * 1024
+
+
+@pytest.fixture(params=[False, True], ids=["slabs", "kept-chunks"])
+def keep(request: pytest.FixtureRequest) -> bool:
+    """Both in-memory layouts: bodies copied into slabs, or received chunks kept."""
+    return bool(request.param)
 
 
 def payload(n: int, seed: int) -> bytes:
@@ -150,8 +162,8 @@ async def test_iter_keys_from() -> None:
         (5, 2 * MIB + 123),
     ],
 )
-async def test_memory_blob_ranges_across_buffers(start: int, end: int) -> None:
-    store = Store()
+async def test_memory_blob_ranges_across_buffers(start: int, end: int, keep: bool) -> None:
+    store = Store(keep_chunks=keep)
     data = payload(2 * MIB + 123, 1)
     blob = await blob_of(store, data, piece=77_777)
     assert blob.size == len(data)
@@ -165,8 +177,8 @@ async def test_memory_blob_ranges_across_buffers(start: int, end: int) -> None:
     ("start", "end"),
     [(0, 18), (0, 3), (2, 4), (3, 8), (7, 9), (8, 18), (4, 15), (17, 18), (5, 5), (0, 1)],
 )
-async def test_iter_segments_across_segment_boundaries(start: int, end: int) -> None:
-    store = Store()
+async def test_iter_segments_across_segment_boundaries(start: int, end: int, keep: bool) -> None:
+    store = Store(keep_chunks=keep)
     parts = [b"abc", b"defgh", b"", b"ijklmnopqr"]
     segments: list[Blob] = [MemoryBlob(parts[0]), await blob_of(store, parts[1])]
     segments += [MemoryBlob(parts[2]), await blob_of(store, parts[3], piece=4)]
@@ -176,8 +188,8 @@ async def test_iter_segments_across_segment_boundaries(start: int, end: int) -> 
     assert 0 not in sizes
 
 
-async def test_iter_segments_of_large_segments() -> None:
-    store = Store()
+async def test_iter_segments_of_large_segments(keep: bool) -> None:
+    store = Store(keep_chunks=keep)
     a, b = payload(MIB + 10, 2), payload(MIB + 20, 3)
     segments = [await blob_of(store, a), await blob_of(store, b)]
     whole = a + b
@@ -187,8 +199,8 @@ async def test_iter_segments_of_large_segments() -> None:
         assert all(s <= STREAM_CHUNK for s in sizes)
 
 
-async def test_shared_blob_outlives_one_owner() -> None:
-    store = Store()
+async def test_shared_blob_outlives_one_owner(keep: bool) -> None:
+    store = Store(keep_chunks=keep)
     bucket = new_bucket(store)
     data = payload(3 * MIB, 4)
     blob = await blob_of(store, data)
@@ -202,9 +214,9 @@ async def test_shared_blob_outlives_one_owner() -> None:
     assert await blob.read_all() == data
 
 
-async def test_reader_keeps_released_blob_intact() -> None:
+async def test_reader_keeps_released_blob_intact(keep: bool) -> None:
     """Deleting an object while it is being read must not let new uploads reuse its memory."""
-    store = Store()
+    store = Store(keep_chunks=keep)
     bucket = new_bucket(store)
     data = payload(4 * MIB, 6)
     blob = await blob_of(store, data)
@@ -217,6 +229,100 @@ async def test_reader_keeps_released_blob_intact() -> None:
         await blob_of(store, payload(2 * MIB, 100 + seed))
     rest = [bytes(v) for v in views] + [bytes(c) async for c in chunks]
     assert first + b"".join(rest) == data
+
+
+async def test_kept_chunks_are_the_received_objects_themselves() -> None:
+    store = Store(keep_chunks=True)
+    big = [payload(KEEP_MIN, 10), payload(256 * 1024, 11), payload(KEEP_MIN + 1, 12)]
+    writer = store.writer(None)
+    for chunk in big:
+        await writer.write(chunk)
+    blob = await writer.finish()
+    assert isinstance(blob, MemoryBlob)
+    assert [buf for buf, _ in blob.segments] == big
+    assert all(buf is chunk for (buf, _), chunk in zip(blob.segments, big, strict=True))
+    assert blob.size == sum(map(len, big))
+    assert await blob.read_all() == b"".join(big)
+
+
+async def test_kept_chunks_copy_what_the_sender_may_change_and_join_small_ones() -> None:
+    store = Store(keep_chunks=True)
+    writer = store.writer(None)
+    mutable = bytearray(payload(KEEP_MIN * 2, 20))
+    original = bytes(mutable)
+    await writer.write(mutable)  # large, but mutable: copied
+    mutable[:10] = b"\0" * 10
+    view_source = bytearray(payload(KEEP_MIN, 21))
+    view_original = bytes(view_source)
+    await writer.write(memoryview(view_source))  # a view: copied
+    view_source[-1] ^= 0xFF
+    small = [payload(1000, 30 + i) for i in range(3000)]  # ~3 MB in 1000-byte pieces
+    for chunk in small:
+        await writer.write(chunk)
+    await writer.write(b"")
+    tail = payload(KEEP_MIN, 40)
+    await writer.write(tail)
+    blob = await writer.finish()
+    assert isinstance(blob, MemoryBlob)
+    expected = original + view_original + b"".join(small) + tail
+    assert blob.size == len(expected)
+    assert await blob.read_all() == expected
+    assert blob.segments[-1][0] is tail
+    # the small pieces were joined into segments of about STREAM_CHUNK, not kept one by one
+    assert len(blob.segments) <= 2 + 3000 * 1000 // STREAM_CHUNK + 2
+    got, sizes = await read([blob], 5, blob.size - 5)
+    assert got == expected[5:-5]
+    assert all(0 < n <= STREAM_CHUNK for n in sizes)
+
+
+async def test_kept_chunks_abort_keeps_nothing() -> None:
+    store = Store(keep_chunks=True)
+    writer = store.writer(None)
+    await writer.write(payload(KEEP_MIN, 50))
+    await writer.write(payload(10, 51))
+    await writer.abort()
+    fresh = await writer.finish()
+    assert fresh.size == 0
+    assert await fresh.read_all() == b""
+
+
+def test_retain_freed_memory_only_where_glibc_takes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # in a child: it changes the allocator of the whole process it runs in
+    code = "from cos_async.testing._store import retain_freed_memory as r; print(r())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == str(platform.libc_ver()[0] == "glibc")
+    monkeypatch.setattr(platform, "libc_ver", lambda *a, **k: ("musl", "1.2"))
+    assert retain_freed_memory() is False  # not glibc: mallopt is never called
+
+
+def test_cli_keeps_chunks_in_memory_but_not_on_disk(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import cos_async.testing.__main__ as cli
+
+    seen: list[bool] = []
+
+    class Stop(Exception):
+        pass
+
+    class Recorder:
+        def __init__(self, **kwargs: object) -> None:
+            seen.append(bool(kwargs["keep_received_chunks"]))
+
+        async def start(self) -> None:
+            raise Stop
+
+    monkeypatch.setattr(cli, "LocalCosServer", Recorder)
+    monkeypatch.setattr(cli, "retain_freed_memory", lambda: True)
+    for argv in ([], ["--data-dir", str(tmp_path)]):
+        with pytest.raises(Stop):
+            asyncio.run(cli._serve(cli._parser().parse_args(argv)))
+    monkeypatch.setattr(cli, "retain_freed_memory", lambda: False)
+    with pytest.raises(Stop):
+        asyncio.run(cli._serve(cli._parser().parse_args([])))
+    assert seen == [True, False, False]
 
 
 # --- disk store -------------------------------------------------------------------------------
