@@ -55,6 +55,11 @@ class ProgressTracker:
         self._finished = False
 
     @property
+    def reporting(self) -> bool:
+        """Whether anyone listens: without a callback, counting bytes as they move is wasted."""
+        return self._callback is not None
+
+    @property
     def bytes_done(self) -> int:
         return max(self._reported, self._done + sum(self._inflight.values()))
 

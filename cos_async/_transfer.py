@@ -280,7 +280,8 @@ async def upload_file(
     if size <= limit:
         body = FileRangeBody(src)
         body.on_open = lambda: tracker.restart("put")
-        body.on_bytes = lambda n: tracker.advance("put", n)
+        if tracker.reporting:
+            body.on_bytes = lambda n: tracker.advance("put", n)
         put = await client.put_object(
             bucket,
             key,
@@ -372,7 +373,8 @@ async def upload_file(
                 buffer = bytearray(min(_SEND_BUFFER, ps))
             body = FilePartBody(src, offset, length, buffer)
             body.on_open = lambda n=n: tracker.restart(n)
-            body.on_bytes = lambda k, n=n: tracker.advance(n, k)
+            if tracker.reporting:  # else no wake-up of the loop per slice sent
+                body.on_bytes = lambda k, n=n: tracker.advance(n, k)
             res = await client.upload_part(
                 bucket,
                 key,
@@ -557,7 +559,8 @@ async def upload_stream(
             n, data = item
             body = make_body(data)
             body.on_open = lambda n=n: tracker.restart(n)
-            body.on_bytes = lambda k, n=n: tracker.advance(n, k)
+            if tracker.reporting:
+                body.on_bytes = lambda k, n=n: tracker.advance(n, k)
             res = await client.upload_part(
                 bucket, key, upload_id, n, body, traffic_limit=traffic_limit
             )
@@ -629,7 +632,8 @@ async def _fetch_range(
                 version_id=version_id,
                 traffic_limit=traffic_limit,
                 sse_customer_key=sse_customer_key,
-                on_bytes=lambda n: tracker.advance(piece, n),
+                # no callback: no wake-up of the loop per buffer received
+                on_bytes=(lambda n: tracker.advance(piece, n)) if tracker.reporting else None,
             )
             if sink.written != sink.length:
                 raise CosTransportError(f"range {start}-{end - 1} returned {sink.written} bytes")

@@ -289,3 +289,80 @@ def test_a_closed_pool_keeps_no_connection() -> None:
     pool.close()
     pool.checkin(("http", "127.0.0.1", 9), conn)  # an exchange that finished after close()
     assert not any(pool._idle.values())
+
+
+class _RecordBytes:
+    """Wraps ``send_threaded``: records, per exchange, the ``on_bytes`` it got and each call."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+        self.given: list[bool] = []  # whether an exchange got an on_bytes callback
+        self.calls: list[list[int]] = []  # per exchange with a callback: the counts it received
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        inner = kwargs["on_bytes"]
+        self.given.append(inner is not None)
+        if inner is not None:
+            calls: list[int] = []
+            self.calls.append(calls)
+
+            def on_bytes(n: int) -> None:
+                assert threading.current_thread() is threading.main_thread()  # on the loop
+                calls.append(n)
+                inner(n)
+
+            kwargs["on_bytes"] = on_bytes
+        return await self.fn(*args, **kwargs)
+
+
+async def test_without_progress_no_byte_counts_wake_the_loop(
+    cos: AsyncCosClient, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src.bin"
+    src.write_bytes(_data(6 * MiB, seed=8))
+    rec = _RecordBytes(cos._transport.send_threaded)
+    monkeypatch.setattr(cos._transport, "send_threaded", rec)
+    await cos.upload_file(bucket, "k", src, part_size=2 * MiB)
+    await cos.download_file(bucket, "k", tmp_path / "dest.bin", part_size=2 * MiB)
+    assert rec.given == [False] * 6
+    await cos.upload_file(bucket, "k", src, part_size=2 * MiB, progress=lambda p: None)
+    await cos.download_file(
+        bucket, "k", tmp_path / "dest.bin", part_size=2 * MiB, progress=lambda p: None
+    )
+    assert rec.given == [False] * 6 + [True] * 6
+
+
+@pytest.mark.parametrize(("interval", "calls_per_part"), [(3600.0, 1), (0.0, 4)])
+@pytest.mark.parametrize("op", ["upload", "download"])
+async def test_byte_counts_reach_the_loop_at_most_every_interval(
+    cos: AsyncCosClient,
+    bucket: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    op: str,
+    interval: float,
+    calls_per_part: int,
+) -> None:
+    """A worker reports the bytes it moved at most every NOTIFY_INTERVAL (each report wakes
+    the loop), and the rest once its exchange is done: with an interval longer than the
+    exchange, one report per part; with none, one per 1 MiB buffer."""
+    monkeypatch.setattr(transport_mod, "NOTIFY_INTERVAL", interval)
+    data = _data(8 * MiB, seed=9)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    if op == "download":
+        await cos.upload_file(bucket, "k", src, part_size=4 * MiB)
+    rec = _RecordBytes(cos._transport.send_threaded)
+    monkeypatch.setattr(cos._transport, "send_threaded", rec)
+    reports: list[Any] = []
+    if op == "upload":
+        await cos.upload_file(bucket, "k", src, part_size=4 * MiB, progress=reports.append)
+    else:
+        dest = tmp_path / "dest.bin"
+        await cos.download_file(bucket, "k", dest, part_size=4 * MiB, progress=reports.append)
+        assert dest.read_bytes() == data
+    assert [sum(c) for c in rec.calls] == [4 * MiB, 4 * MiB]
+    assert [len(c) for c in rec.calls] == [calls_per_part, calls_per_part]
+    assert reports[-1].bytes_done == 8 * MiB
+    done = [r.bytes_done for r in reports]
+    assert done == sorted(done)
