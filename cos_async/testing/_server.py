@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable
@@ -49,6 +50,7 @@ class LocalCosServer:
     arrived in instead of copying them into pooled buffers: one copy less per byte, but without
     a pool every upload needs memory of its own, which costs a page fault per 4 KiB unless the
     process keeps freed memory (``python -m cos_async.testing`` arranges that with glibc).
+    ``ssl_context`` (a server-side context with a certificate loaded) serves HTTPS instead.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class LocalCosServer:
         restore_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
         keep_received_chunks: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -80,6 +83,7 @@ class LocalCosServer:
         self.faults = FaultInjector()
         self.requests = RequestLog()
         self.store = Store(data_dir, keep_chunks=keep_received_chunks)
+        self.ssl_context = ssl_context
         self.app = CosApp(
             store=self.store,
             credentials=self.credentials,
@@ -106,9 +110,11 @@ class LocalCosServer:
 
     @property
     def endpoint(self) -> str:
-        """``http://host:port`` (path-style requests: ``{endpoint}/{bucket}/{key}``)."""
+        """``http://host:port`` (``https://`` with an ``ssl_context``; path-style requests:
+        ``{endpoint}/{bucket}/{key}``)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     async def start(self) -> None:
         """Bind and start serving (``port`` is then the actual port)."""
@@ -116,7 +122,13 @@ class LocalCosServer:
             raise RuntimeError("the server is already running")
         runner = web.AppRunner(self.app.make_app(), access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
+        site = web.TCPSite(
+            runner,
+            self.host,
+            self._requested_port,
+            reuse_address=True,
+            ssl_context=self.ssl_context,
+        )
         await site.start()
         self._runner = runner
         server = site._server
