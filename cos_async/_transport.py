@@ -247,12 +247,13 @@ class _Exchange:
 class _ThreadedPool:
     """Blocking keep-alive connections per (scheme, host, port), for worker threads."""
 
-    def __init__(self, config: CosConfig, ssl_ctx: ssl.SSLContext) -> None:
+    def __init__(self, config: CosConfig, tls: ssl.SSLContext | None = None) -> None:
         self.config = config
+        #: the TLS settings of https connections (set before the first https exchange)
+        self.tls = tls
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._closed = False
-        self._ssl = ssl_ctx
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=config.pool_size, thread_name_prefix="cos-async-io"
         )
@@ -266,8 +267,10 @@ class _ThreadedPool:
         scheme, host, port = origin
         timeout = self.config.connect_timeout
         if scheme == "https":
+            if self.tls is None:
+                raise CosClientError("an https connection was asked for before its TLS settings")
             return (
-                http.client.HTTPSConnection(host, port, timeout=timeout, context=self._ssl),
+                http.client.HTTPSConnection(host, port, timeout=timeout, context=self.tls),
                 False,
             )
         return http.client.HTTPConnection(host, port, timeout=timeout), False
@@ -430,7 +433,8 @@ class Transport:
         self._ssl: ssl.SSLContext | None = None
 
     def _ssl_context(self) -> ssl.SSLContext:
-        """One context for both paths (loading the CAs costs milliseconds: done once)."""
+        """One context for both paths, made at the first https request (loading the CAs costs
+        about 35 ms of CPU: done once per client, and never by a plain-http client)."""
         if self._ssl is None:
             self._ssl = ssl_context(self.config)
         return self._ssl
@@ -452,11 +456,10 @@ class Transport:
         self._check_loop()
         if self._session is None:
             cfg = self.config
+            # the TLS settings go with each https request (see send): plain-http clients never
+            # load the CA certificates (about 35 ms of CPU)
             connector = aiohttp.TCPConnector(
-                limit=cfg.pool_size,
-                limit_per_host=cfg.pool_size,
-                ssl=self._ssl_context(),
-                enable_cleanup_closed=True,
+                limit=cfg.pool_size, limit_per_host=cfg.pool_size, enable_cleanup_closed=True
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -491,6 +494,7 @@ class Transport:
                 timeout=timeout,
                 allow_redirects=False,
                 proxy=self.config.proxy,
+                ssl=self._ssl_context() if url.startswith("https:") else True,
             )
         return AiohttpResponse(resp)
 
@@ -515,8 +519,10 @@ class Transport:
         ``on_bytes`` is called on the event loop as bytes are sent or received."""
         await self.session()  # the same loop / fork / closed checks as the aiohttp path
         if self._threaded is None:
-            self._threaded = _ThreadedPool(self.config, self._ssl_context())
+            self._threaded = _ThreadedPool(self.config)
         pool = self._threaded
+        if pool.tls is None and url.startswith("https:"):
+            pool.tls = self._ssl_context()  # set here, on the loop, before a worker needs it
         loop = asyncio.get_running_loop()
         notify = _Notifier(loop, on_bytes) if on_bytes is not None else _ignore_bytes
         box = _Exchange()

@@ -284,7 +284,7 @@ def test_file_part_body_refuses_a_file_that_shrank(tmp_path: Path) -> None:
 
 def test_a_closed_pool_keeps_no_connection() -> None:
     config = CosConfig(region="ap-guangzhou", secret_id="AKIDx", secret_key="k")
-    pool = transport_mod._ThreadedPool(config, transport_mod.ssl_context(config))
+    pool = transport_mod._ThreadedPool(config)
     conn = http.client.HTTPConnection("127.0.0.1", 9)
     pool.close()
     pool.checkin(("http", "127.0.0.1", 9), conn)  # an exchange that finished after close()

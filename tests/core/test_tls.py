@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from cos_async import AsyncCosClient, CosConfig, CosError, RetryConfig
+from cos_async import _transport as transport_mod
 from cos_async._crc64 import crc64
 from cos_async.testing import LocalCosServer
 from tests.core.test_transfers import _data
@@ -133,3 +134,27 @@ async def test_https_without_verification_when_told(
     bucket = tls_server.create_bucket()
     async with AsyncCosClient(_config(tls_server, verify_ssl=False)) as cos:
         await _round_trip(cos, bucket, tmp_path)
+
+
+async def test_tls_settings_are_made_once_and_only_for_https(
+    tls_server: LocalCosServer,
+    server: LocalCosServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading the CA certificates costs ~35 ms of CPU: a client makes its TLS settings at its
+    first https request, once for both paths, and a plain-http client never does."""
+    made: list[bool] = []
+    original = transport_mod.ssl_context
+
+    def counting(config: CosConfig) -> ssl.SSLContext:
+        made.append(config.verify_ssl)
+        return original(config)
+
+    monkeypatch.setattr(transport_mod, "ssl_context", counting)
+    async with AsyncCosClient(_config(server)) as cos:  # plain http
+        await _round_trip(cos, server.create_bucket(), tmp_path)
+    assert made == []
+    async with AsyncCosClient(_config(tls_server, verify_ssl=False)) as cos:
+        await _round_trip(cos, tls_server.create_bucket(), tmp_path)
+    assert made == [False]
