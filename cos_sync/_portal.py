@@ -98,12 +98,10 @@ class LoopThread:
         async def runner() -> None:
             try:
                 outcome.append((True, await make()))
-            except (Exception, asyncio.CancelledError) as exc:
+            except BaseException as exc:  # all of it goes to the caller
                 outcome.append((False, exc))
                 if isinstance(exc, asyncio.CancelledError):
                     raise  # the task stays cancelled (the loop's shutdown waits for it)
-            except BaseException as exc:  # SystemExit, KeyboardInterrupt raised on the loop
-                outcome.append((False, exc))
             finally:
                 done.release()
 

@@ -17,6 +17,7 @@ from cos_async import AsyncCosClient, CosConfig, CosError, RetryConfig
 from cos_async import _transport as transport_mod
 from cos_async._crc64 import crc64
 from cos_async.testing import LocalCosServer
+from tests.core.test_threaded_path import _Count
 from tests.core.test_transfers import _data
 
 MiB = 1024 * 1024
@@ -60,16 +61,6 @@ def _config(server: LocalCosServer, **kwargs: Any) -> CosConfig:
         endpoint_url=server.endpoint,
         **kwargs,
     )
-
-
-class _Count:
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
-        self.calls = 0
-
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.calls += 1
-        return await self.fn(*args, **kwargs)
 
 
 async def _round_trip(cos: AsyncCosClient, bucket: str, tmp_path: Path) -> None:

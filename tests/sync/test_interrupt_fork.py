@@ -358,26 +358,35 @@ def test_errors_of_the_coroutine_factory_reach_the_caller() -> None:
         _portal.release(lt)
 
 
+def _call_in_thread(
+    lt: _portal.LoopThread, make: Callable[[], Coroutine[Any, Any, object]]
+) -> tuple[threading.Thread, concurrent.futures.Future[object]]:
+    """``lt.run(make)`` on a new thread: its result, or the type of what it raised."""
+    outcome: concurrent.futures.Future[object] = concurrent.futures.Future()
+
+    def caller() -> None:
+        try:
+            outcome.set_result(lt.run(make))
+        except BaseException as exc:
+            outcome.set_result(type(exc))
+
+    t = threading.Thread(target=caller)
+    t.start()
+    return t, outcome
+
+
 def test_a_call_running_when_the_loop_thread_stops_ends_instead_of_hanging() -> None:
     """The last client closed by one thread while another thread's call runs: the call ends
     (cancelled by the loop's shutdown) instead of waiting forever."""
     lt = _portal.acquire()
     started = threading.Event()
-    outcome: concurrent.futures.Future[object] = concurrent.futures.Future()
 
     async def long_call() -> str:
         started.set()
         await asyncio.sleep(60)
         return "finished"
 
-    def caller() -> None:
-        try:
-            outcome.set_result(lt.run(long_call))
-        except BaseException as exc:
-            outcome.set_result(type(exc))
-
-    t = threading.Thread(target=caller)
-    t.start()
+    t, outcome = _call_in_thread(lt, long_call)
     assert started.wait(30)
     _portal.release(lt)  # the only user: stops the loop thread
     assert outcome.result(timeout=30) is concurrent.futures.CancelledError
@@ -414,20 +423,12 @@ def test_a_call_whose_task_is_cancelled_before_its_first_step_ends(
     assert blocking.wait(30)  # so the start queued next runs in a later loop iteration
     monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
     ran = threading.Event()
-    outcome: concurrent.futures.Future[object] = concurrent.futures.Future()
 
     async def quick() -> str:
         ran.set()
         return "ran"
 
-    def caller() -> None:
-        try:
-            outcome.set_result(lt.run(quick))
-        except BaseException as exc:
-            outcome.set_result(type(exc))
-
-    t = threading.Thread(target=caller)
-    t.start()
+    t, outcome = _call_in_thread(lt, quick)
     assert some_queued.wait(30)  # the call's start is queued
     _portal.release(lt)  # queues the stop, then waits for the loop thread
     assert outcome.result(timeout=10) is concurrent.futures.CancelledError
