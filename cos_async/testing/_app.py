@@ -1740,7 +1740,10 @@ class CosApp:
                 "InvalidArgument",
                 f"x-cos-metadata-directive must be Copy or Replaced: {directive!r}",
             )
-        storage_class = self._storage_class(ctx, default=src.storage_class)
+        # Without x-cos-storage-class a copy is STANDARD, not the source's class: copy_object's
+        # StorageClass is "STANDARD (default)" (seeds/003 L164893-L164895), and so is the
+        # destination's of Java's TransferManager.copy, multipart for large objects (003 L88713).
+        storage_class = self._storage_class(ctx)
         same = src_bucket is bucket and src.key == ctx.key
         if same and directive == "Copy" and storage_class == src.storage_class:
             raise _err(

@@ -429,6 +429,35 @@ async def test_upload_part_copy(http: CosHttp, bucket: str, server: LocalCosServ
 # --- abort ------------------------------------------------------------------------------------
 
 
+async def test_multipart_copy_without_storage_class_lands_in_standard(
+    http: CosHttp, bucket: str, server: LocalCosServer
+) -> None:
+    """An upload initiated for a copy (parts by Upload Part - Copy) without
+    ``x-cos-storage-class`` is STANDARD, whatever the source's class (seeds/003 L88713: the
+    destination of Java's TransferManager.copy is "STANDARD (default)")."""
+    source = payload(1000, 31)
+    put = await http.request(
+        "PUT", bucket, "ia-source", data=source, headers={"x-cos-storage-class": "STANDARD_IA"}
+    )
+    assert put.status == 200
+    upload_id = await initiate(http, bucket, "assembled")
+    part = await http.request(
+        "PUT",
+        bucket,
+        "assembled",
+        params={"partNumber": "1", "uploadId": upload_id},
+        headers={"x-cos-copy-source": f"{bucket}.cos.{server.region}.myqcloud.com/ia-source"},
+    )
+    assert part.status == 200, part.body
+    etag = part.xml()["CopyPartResult"]["ETag"]
+    listed = await http.request("GET", bucket, "assembled", params={"uploadId": upload_id})
+    assert listed.xml()["ListPartsResult"]["StorageClass"] == "STANDARD"
+    assert (await complete(http, bucket, "assembled", upload_id, [(1, etag)])).status == 200
+    head = await http.request("HEAD", bucket, "assembled")
+    assert head.status == 200
+    assert "x-cos-storage-class" not in head.headers
+
+
 async def test_abort(http: CosHttp, bucket: str) -> None:
     upload_id = await initiate(http, bucket, "ab")
     keep_id = await initiate(http, bucket, "ab")

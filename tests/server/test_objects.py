@@ -711,6 +711,32 @@ async def test_copy_to_itself(http: CosHttp, bucket: str, server: LocalCosServer
     assert head.headers["x-cos-storage-class"] == "STANDARD_IA"
 
 
+async def test_copy_without_storage_class_lands_in_standard(
+    http: CosHttp, bucket: str, server: LocalCosServer
+) -> None:
+    """A copy takes ``x-cos-storage-class`` from its own request, STANDARD by default, not the
+    source's class (seeds/003 L164893-L164895: copy_object ``StorageClass`` "STANDARD (default)")."""
+    await put(http, bucket, "ia", b"infrequent", {"x-cos-storage-class": "STANDARD_IA"})
+    source = copy_source(server, bucket, "ia")
+    copied = await http.request("PUT", bucket, "copy", headers={"x-cos-copy-source": source})
+    assert copied.status == 200, copied.body
+    head = await http.request("HEAD", bucket, "copy")
+    assert head.status == 200
+    assert "x-cos-storage-class" not in head.headers  # STANDARD is not announced
+    listing = (await http.request("GET", bucket, params={"prefix": "copy"})).xml()
+    assert listing["ListBucketResult"]["Contents"][0]["StorageClass"] == "STANDARD"
+    # ...and a copy that names a class gets it.
+    archived = await http.request(
+        "PUT",
+        bucket,
+        "copy-ia",
+        headers={"x-cos-copy-source": source, "x-cos-storage-class": "STANDARD_IA"},
+    )
+    assert archived.status == 200
+    head = await http.request("HEAD", bucket, "copy-ia")
+    assert head.headers["x-cos-storage-class"] == "STANDARD_IA"
+
+
 async def test_copy_source_conditions(http: CosHttp, bucket: str, server: LocalCosServer) -> None:
     await put(http, bucket, "cs", b"cond")
     source = copy_source(server, bucket, "cs")
