@@ -20,13 +20,21 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, cast
+from typing import IO, Any, ClassVar, Protocol, cast
 
 from ._crc64 import Crc64
 from ._errors import CosTransportError, IntegrityError, InvalidArgument
 from ._models import ObjectMeta
 
-__all__ = ["CHUNK", "Body", "ObjectBody", "RequestBody", "make_body"]
+__all__ = [
+    "CHUNK",
+    "Body",
+    "ObjectBody",
+    "RangeSink",
+    "RequestBody",
+    "ThreadedBody",
+    "make_body",
+]
 
 CHUNK = 1 << 20
 _FILE_CHUNK = 1 << 20  # 1 MiB reads: allocations small enough to be reused hot
@@ -37,6 +45,9 @@ class RequestBody(abc.ABC):
 
     length: int | None = None
     replayable: bool = True
+    #: a body that sends itself from a worker thread (:class:`ThreadedBody`): the transport
+    #: gives it the threaded path
+    sends_itself: ClassVar[bool] = False
     #: CRC-64 of the bytes of the last attempt (complete when its stream was exhausted)
     crc: Crc64
 
@@ -48,7 +59,9 @@ class RequestBody(abc.ABC):
         #: called when a (new) attempt opens the body
         self.on_open: Callable[[], None] | None = None
 
-    def open(self) -> AsyncIterator[bytes | memoryview]:
+    def begin(self) -> None:
+        """Start an attempt: the CRC-64 counts from the first byte again (a one-shot body that
+        was opened before cannot start again)."""
         if self._opened and not self.replayable:
             raise InvalidArgument(
                 "a one-shot body (iterator or non-seekable file) cannot be sent twice"
@@ -57,7 +70,15 @@ class RequestBody(abc.ABC):
         self.crc = Crc64()
         if self.on_open is not None:
             self.on_open()
+
+    def stream(self) -> AsyncIterator[bytes | memoryview]:
+        """The bytes of the attempt :meth:`begin` started, CRC-64 counted on the way."""
         return self._tracked(self._stream())
+
+    def open(self) -> AsyncIterator[bytes | memoryview]:
+        """:meth:`begin` an attempt and return its :meth:`stream`."""
+        self.begin()
+        return self.stream()
 
     async def _tracked(
         self, stream: AsyncIterator[bytes | memoryview]
@@ -83,6 +104,67 @@ class RequestBody(abc.ABC):
         async for chunk in self._stream():
             await asyncio.to_thread(md5.update, chunk) if len(chunk) > CHUNK else md5.update(chunk)
         return base64.b64encode(md5.digest()).decode()
+
+
+class _Readable(Protocol):
+    def readinto(self, buffer: memoryview, /) -> int: ...
+
+
+class RangeSink:
+    """Where the body of a successful ranged GET goes in a threaded exchange: ``length`` bytes
+    written at ``offset`` of the open file ``fd`` through ``buffer`` (reused across exchanges),
+    with their CRC-64 computed as they arrive. Reset for every attempt."""
+
+    def __init__(self, fd: int, offset: int, length: int, buffer: bytearray) -> None:
+        if not buffer:
+            raise ValueError("RangeSink needs a non-empty buffer")
+        self.fd = fd
+        self.offset = offset
+        self.length = length
+        self._buffer = buffer
+        self.crc = Crc64()
+
+    @property
+    def written(self) -> int:
+        return self.crc.length
+
+    def reset(self) -> None:
+        self.crc = Crc64()
+
+    def check_room(self, n: int) -> None:
+        """Refuse ``n`` more bytes than the range holds (before any of them is written)."""
+        if self.crc.length + n > self.length:
+            raise CosTransportError(
+                f"the range at {self.offset} sent more than its {self.length} bytes"
+            )
+
+    def _put(self, view: memoryview) -> None:
+        self.check_room(len(view))
+        pos, done = self.offset + self.crc.length, 0
+        while done < len(view):
+            done += os.pwrite(self.fd, view[done:], pos + done)
+        self.crc.update(view)  # fastcrc releases the GIL
+
+    def write(self, chunks: list[bytes]) -> None:
+        """Append ``chunks`` to what was written (CRC-64 included)."""
+        for chunk in chunks:
+            self._put(memoryview(chunk))
+
+    def fill(self, resp: _Readable, notify: Callable[[int], None]) -> None:
+        """Read the whole body into the file (in the worker thread)."""
+        view = memoryview(self._buffer)
+        while n := resp.readinto(view):
+            self._put(view[:n])
+            notify(n)
+
+
+class ThreadedBody(Protocol):
+    """A request body that sends itself from a worker thread (``_body.FilePartBody``)."""
+
+    length: int | None
+
+    def send_to(self, send: Callable[[memoryview], object], notify: Callable[[int], None]) -> None:
+        """Send every byte through ``send``, from the first, telling ``notify`` as it goes."""
 
 
 #: What a request body may be.
@@ -173,12 +255,7 @@ class FilePartBody(FileRangeBody):
             raise InvalidArgument("FilePartBody needs a non-empty buffer")
         self._buffer = buffer
 
-    def begin(self) -> None:
-        """Start an attempt on the threaded path (what :meth:`open` does for a stream)."""
-        self._opened = True
-        self.crc = Crc64()
-        if self.on_open is not None:
-            self.on_open()
+    sends_itself = True
 
     def send_to(self, send: Callable[[memoryview], object], notify: Callable[[int], None]) -> None:
         """Read the part and ``send`` it slice by slice (in the worker thread); ``notify`` is

@@ -45,6 +45,8 @@ __all__ = [
     "ResponseHook",
     "Result",
     "StorageClass",
+    "TransferResult",
+    "TransferSummary",
     "UploadPartCopyResult",
     "UploadPartResult",
 ]
@@ -425,6 +427,36 @@ class ListMultipartUploadsPage(Result):
     is_truncated: bool
     next_key_marker: str | None
     next_upload_id_marker: str | None
+
+
+@attrs.frozen(kw_only=True)
+class TransferResult:
+    """The outcome of ``upload_file`` / ``upload_stream`` / ``copy`` / ``download_file``."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    crc64: int | None
+    version_id: str | None = None
+    parts: int = 1
+    #: parts found done in the checkpoint and not transferred again
+    resumed_parts: int = 0
+    request_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TransferSummary:
+    """The outcome of a directory transfer or a prefix delete."""
+
+    transferred: tuple[str, ...]
+    skipped: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+    bytes: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
 
 
 def as_list(value: Any) -> list[Any]:

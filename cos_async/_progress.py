@@ -7,7 +7,11 @@ from collections.abc import Callable
 
 import attrs
 
-__all__ = ["Progress", "ProgressCallback", "ProgressTracker"]
+__all__ = ["REPORT_INTERVAL", "Progress", "ProgressCallback", "ProgressTracker"]
+
+#: the least time between two progress reports of a transfer, in seconds (the final report at
+#: 100% always comes)
+REPORT_INTERVAL = 0.1
 
 
 @attrs.frozen
@@ -40,12 +44,12 @@ class ProgressTracker:
         callback: ProgressCallback | None,
         total: int | None,
         *,
-        interval: float = 0.1,
+        interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._callback = callback
         self.total = total
-        self._interval = interval
+        self._interval = REPORT_INTERVAL if interval is None else interval
         self._clock = clock
         self._start = clock()
         self._last_report = -1.0

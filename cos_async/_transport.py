@@ -1,46 +1,83 @@
-"""The HTTP layer: one aiohttp session (connection pool) per client. The only aiohttp importer.
+"""The HTTP layer: the :class:`Transport` protocol the engine sends through, and its aiohttp
+implementation, one session (connection pool) per client. The only aiohttp importer.
 
 The session is created lazily inside the first coroutine (aiohttp needs a running loop) and is
 bound to that loop: using the client from another event loop raises a clear error instead of
 aiohttp's "attached to a different loop". aiohttp exceptions are mapped here, once, to
 :class:`CosTransportError` / :class:`CosTimeoutError` (``raise ... from exc``).
 
-The bulk data of large transfers (the parts of ``upload_file``, the ranges of ``download_file``)
-takes a second path: :meth:`Transport.send_threaded` runs the whole exchange on a blocking
-``http.client`` connection in a worker thread of the client's own pool, with the part's bytes
-read from (or written to) a reusable buffer there. Sending, receiving, CRC-64 and file writes all
-release the GIL, so the bytes move on every core, where one event loop moves them on one: on a
-2-core machine this path receives a file at about twice the rate of aiohttp at half the CPU
-(``docs/transfers.md``). Requests, signing, retries, hooks and errors stay on the event loop,
-shared with the aiohttp path; a cancelled exchange has its socket shut down and is waited for, so
-no thread touches a buffer or a file descriptor after its coroutine returned.
+Which path a request takes is decided here, in :meth:`AiohttpTransport.send`: the bulk data of a
+transfer (a request body that sends itself, a ranged GET written straight into a file) goes to
+the blocking path of :mod:`cos_async._threaded` when one was given (not through a proxy);
+everything else goes through aiohttp.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
-import concurrent.futures
 import contextlib
-import http.client
 import os
-import socket
 import ssl
-import threading
-import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
+import attrs
+from multidict import CIMultiDictProxy
 from yarl import URL
 
+from ._body import RangeSink, RequestBody
 from ._config import CosConfig
-from ._crc64 import Crc64
 from ._errors import CosClientError, CosTimeoutError, CosTransportError
 
-__all__ = ["RangeSink", "Response", "ThreadedBody", "Transport", "map_transport_errors"]
+__all__ = [
+    "AiohttpTransport",
+    "BulkPath",
+    "HttpRequest",
+    "Response",
+    "Transport",
+    "map_transport_errors",
+    "ssl_context",
+]
+
+
+@attrs.frozen(kw_only=True)
+class HttpRequest:
+    """One attempt of a request, signed and addressed: what a transport sends."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: RequestBody | None = None
+    #: a 2xx answer's body goes into this file range instead of memory (a ranged download)
+    sink: RangeSink | None = None
+    #: told of the bytes sent or received as they move (progress)
+    on_bytes: Callable[[int], None] | None = None
+    read_timeout: float = 60.0
+
+
+class Transport(Protocol):
+    """What the engine sends through: the aiohttp transport, or a test's wrapper of it."""
+
+    async def send(self, request: HttpRequest) -> Response:
+        """Send one attempt; the answer's head (its body is read from the response)."""
+        ...
+
+    async def close(self) -> None:
+        """Close every connection (idempotent)."""
+        ...
+
+    @property
+    def closed(self) -> bool: ...
+
+
+class BulkPath(Protocol):
+    """A second path for bulk data (``cos_async._threaded.ThreadedPath``)."""
+
+    async def send(self, request: HttpRequest, tls: ssl.SSLContext | None) -> Response: ...
+
+    def close(self) -> None: ...
 
 
 @contextlib.contextmanager
@@ -151,148 +188,6 @@ class AiohttpResponse(Response):
             self._resp.close()
 
 
-class ThreadedResponse(Response):
-    """The answer of a threaded exchange: its body was read in the worker thread (into the
-    :class:`RangeSink` for a successful ranged GET, else into memory)."""
-
-    def __init__(self, status: int, headers: CIMultiDictProxy[str], body: bytes, what: str):
-        self.status = status
-        self.headers = headers
-        self.what = what
-        self._body = body
-
-    async def read(self, limit: int = 64 * 1024 * 1024) -> bytes:
-        if len(self._body) > limit:
-            raise CosTransportError(f"{self.what}: response body larger than {limit} bytes")
-        return self._body
-
-    async def iter_body(self) -> AsyncGenerator[bytes, None]:
-        if self._body:
-            yield self._body
-
-
-class RangeSink:
-    """Where the body of a successful ranged GET goes in a threaded exchange: ``length`` bytes
-    written at ``offset`` of the open file ``fd`` through ``buffer`` (reused across exchanges),
-    with their CRC-64 computed as they arrive. Reset for every attempt."""
-
-    def __init__(self, fd: int, offset: int, length: int, buffer: bytearray) -> None:
-        if not buffer:
-            raise ValueError("RangeSink needs a non-empty buffer")
-        self.fd = fd
-        self.offset = offset
-        self.length = length
-        self._buffer = buffer
-        self.crc = Crc64()
-
-    @property
-    def written(self) -> int:
-        return self.crc.length
-
-    def reset(self) -> None:
-        self.crc = Crc64()
-
-    def check_room(self, n: int) -> None:
-        """Refuse ``n`` more bytes than the range holds (before any of them is written)."""
-        if self.crc.length + n > self.length:
-            raise CosTransportError(
-                f"the range at {self.offset} sent more than its {self.length} bytes"
-            )
-
-    def _put(self, view: memoryview) -> None:
-        self.check_room(len(view))
-        pos, done = self.offset + self.crc.length, 0
-        while done < len(view):
-            done += os.pwrite(self.fd, view[done:], pos + done)
-        self.crc.update(view)  # fastcrc releases the GIL
-
-    def write(self, chunks: list[bytes]) -> None:
-        """Append ``chunks`` to what was written (CRC-64 included)."""
-        for chunk in chunks:
-            self._put(memoryview(chunk))
-
-    def fill(self, resp: http.client.HTTPResponse, notify: Callable[[int], None]) -> None:
-        """Read the whole body into the file (in the worker thread)."""
-        view = memoryview(self._buffer)
-        while n := resp.readinto(view):
-            self._put(view[:n])
-            notify(n)
-
-
-class ThreadedBody(Protocol):
-    """A request body that sends itself from a worker thread (``_body.FilePartBody``)."""
-
-    length: int | None
-
-    def send_to(self, send: Callable[[memoryview], object], notify: Callable[[int], None]) -> None:
-        """Send every byte through ``send``, from the first, telling ``notify`` as it goes."""
-
-
-class _Exchange:
-    """One threaded exchange in flight: lets the event loop shut its socket down."""
-
-    def __init__(self) -> None:
-        self.conn: http.client.HTTPConnection | None = None
-        self.aborted = False
-
-    def abort(self) -> None:
-        self.aborted = True
-        conn = self.conn
-        sock = getattr(conn, "sock", None) if conn is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _ThreadedPool:
-    """Blocking keep-alive connections per (scheme, host, port), for worker threads."""
-
-    def __init__(self, config: CosConfig, tls: ssl.SSLContext | None = None) -> None:
-        self.config = config
-        #: the TLS settings of https connections (set before the first https exchange)
-        self.tls = tls
-        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
-        self._lock = threading.Lock()
-        self._closed = False
-        self.executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=config.pool_size, thread_name_prefix="cos-async-io"
-        )
-
-    def checkout(self, origin: tuple[str, str, int]) -> tuple[http.client.HTTPConnection, bool]:
-        """A connection to ``origin`` and whether it was used before (idle in the pool)."""
-        with self._lock:
-            idle = self._idle.get(origin)
-            if idle:
-                return idle.pop(), True
-        scheme, host, port = origin
-        timeout = self.config.connect_timeout
-        if scheme == "https":
-            if self.tls is None:
-                raise CosClientError("an https connection was asked for before its TLS settings")
-            return (
-                http.client.HTTPSConnection(host, port, timeout=timeout, context=self.tls),
-                False,
-            )
-        return http.client.HTTPConnection(host, port, timeout=timeout), False
-
-    def checkin(self, origin: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
-        with self._lock:
-            idle = self._idle.setdefault(origin, [])
-            if not self._closed and len(idle) < self.config.pool_size:
-                idle.append(conn)
-                return
-        conn.close()  # the pool is full, or closed while this exchange was running
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            conns = [c for idle in self._idle.values() for c in idle]
-            self._idle.clear()
-        for conn in conns:
-            conn.close()
-        self.executor.shutdown(wait=False, cancel_futures=True)
-
-
 def ssl_context(config: CosConfig) -> ssl.SSLContext:
     """The TLS settings of both paths: the system's CAs, or no verification at all when
     ``CosConfig.verify_ssl`` is false."""
@@ -303,140 +198,34 @@ def ssl_context(config: CosConfig) -> ssl.SSLContext:
     return ctx
 
 
-#: how often at most a worker thread tells the event loop of the bytes it moved: each telling
-#: wakes the loop, and one per 1 MiB buffer cost about 0.08 client CPU s/GiB on the 2-core CI VM
-NOTIFY_INTERVAL = 0.05
+class AiohttpTransport:
+    """The transport of a client: an aiohttp session, plus the ``bulk`` path for the bulk data
+    of transfers (unused through a proxy)."""
 
-
-def _ignore_bytes(n: int) -> None:
-    """The worker's byte counter when nobody listens."""
-
-
-class _Notifier:
-    """Counts bytes in the worker thread and hands them to ``callback`` on the event loop at
-    most every :data:`NOTIFY_INTERVAL` seconds; :meth:`flush` (on the loop, once the worker is
-    done) hands over the rest."""
-
-    __slots__ = ("_callback", "_interval", "_last", "_loop", "_pending")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, callback: Callable[[int], None]) -> None:
-        self._loop = loop
-        self._callback = callback
-        self._interval = NOTIFY_INTERVAL
-        self._last = time.monotonic()
-        self._pending = 0
-
-    def __call__(self, n: int) -> None:  # in the worker thread
-        self._pending += n
-        now = time.monotonic()
-        if now - self._last >= self._interval:
-            self._last = now
-            moved, self._pending = self._pending, 0
-            self._loop.call_soon_threadsafe(self._callback, moved)
-
-    def flush(self) -> None:  # on the loop
-        moved, self._pending = self._pending, 0
-        if moved:
-            self._callback(moved)
-
-
-def _exchange(
-    pool: _ThreadedPool,
-    box: _Exchange,
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: ThreadedBody | None,
-    sink: RangeSink | None,
-    read_timeout: float,
-    notify: Callable[[int], None],
-) -> ThreadedResponse:
-    """The whole request/response exchange, in a worker thread."""
-    parts = urlsplit(url)
-    scheme = parts.scheme
-    host = parts.hostname or ""
-    port = parts.port or (443 if scheme == "https" else 80)
-    origin = (scheme, host, port)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    what = f"{method} {host}{parts.path}"
-    for fresh_retry in (False, True):
-        conn, reused = pool.checkout(origin)
-        box.conn = conn
-        if box.aborted:
-            conn.close()
-            raise CosTransportError(f"{what}: cancelled")
-        try:
-            if conn.sock is None:
-                conn.connect()
-            assert conn.sock is not None
-            conn.sock.settimeout(read_timeout)
-            conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in headers.items():
-                conn.putheader(name, value)
-            conn.endheaders()
-            if body is not None:
-                body.send_to(conn.send, notify)
-            resp = conn.getresponse()
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-            conn.close()
-            if reused and not fresh_retry and not box.aborted:
-                continue  # a keep-alive connection the server had closed: once more, fresh
-            raise _mapped(what, exc, box) from exc
-        except BaseException as exc:
-            conn.close()
-            raise _mapped(what, exc, box) from exc
-        break
-    try:
-        status = resp.status
-        hdrs = CIMultiDictProxy(CIMultiDict(resp.getheaders()))
-        data = b""
-        if sink is not None and 200 <= status < 300:
-            sink.fill(resp, notify)
-        else:
-            data = resp.read(1 << 20)
-            if not resp.isclosed():  # an unexpectedly large body: not worth draining
-                resp.close()
-                conn.close()
-        keep = resp.isclosed() and not resp.will_close and not box.aborted
-    except BaseException as exc:
-        conn.close()
-        raise _mapped(what, exc, box) from exc
-    if keep:
-        pool.checkin(origin, conn)
-    else:
-        conn.close()
-    return ThreadedResponse(status, hdrs, data, what)
-
-
-def _mapped(what: str, exc: BaseException, box: _Exchange) -> BaseException:
-    if isinstance(exc, CosClientError):
-        return exc
-    if box.aborted:
-        return CosTransportError(f"{what}: cancelled")
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return CosTimeoutError(f"{what}: timed out ({type(exc).__name__})")
-    if isinstance(exc, http.client.IncompleteRead):
-        return CosTransportError(f"{what}: the response body was cut short ({exc!r})")
-    if isinstance(exc, OSError | http.client.HTTPException):
-        return CosTransportError(f"{what}: {type(exc).__name__}: {exc}")
-    return exc
-
-
-class Transport:
-    def __init__(self, config: CosConfig) -> None:
+    def __init__(
+        self,
+        config: CosConfig,
+        *,
+        bulk: BulkPath | None = None,
+        tls_factory: Callable[[CosConfig], ssl.SSLContext] | None = None,
+    ) -> None:
         self.config = config
+        #: the path of bulk data (None through a proxy: every byte then goes through aiohttp)
+        self.bulk = bulk if config.proxy is None else None
+        self._tls_factory = tls_factory if tls_factory is not None else ssl_context
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
         self._closed = False
-        self._threaded: _ThreadedPool | None = None
         self._ssl: ssl.SSLContext | None = None
+        #: exchanges sent on each path (for tests and instrumentation)
+        self.sent = {"aiohttp": 0, "bulk": 0}
 
     def _ssl_context(self) -> ssl.SSLContext:
         """One context for both paths, made at the first https request (loading the CAs costs
         about 35 ms of CPU: done once per client, and never by a plain-http client)."""
         if self._ssl is None:
-            self._ssl = ssl_context(self.config)
+            self._ssl = self._tls_factory(self.config)
         return self._ssl
 
     def _check_loop(self) -> None:
@@ -471,96 +260,47 @@ class Transport:
             self._loop = asyncio.get_running_loop()
         return self._session
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        data: Any,
-        *,
-        read_timeout: float,
-    ) -> Response:
-        session = await self.session()
-        what = f"{method} {URL(url, encoded=True).host}"
+    async def send(self, request: HttpRequest) -> Response:
+        session = await self.session()  # the loop / fork / closed checks of both paths
+        https = request.url.startswith("https:")
+        body = request.body
+        if self.bulk is not None and (
+            request.sink is not None or (body is not None and body.sends_itself)
+        ):
+            # the bulk data of a transfer: sent / received in a worker thread (_threaded)
+            self.sent["bulk"] += 1
+            return await self.bulk.send(request, self._ssl_context() if https else None)
+        self.sent["aiohttp"] += 1
+        what = f"{request.method} {URL(request.url, encoded=True).host}"
         timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self.config.connect_timeout, sock_read=read_timeout
+            total=None, sock_connect=self.config.connect_timeout, sock_read=request.read_timeout
         )
         with map_transport_errors(what):
             resp = await session.request(
-                method,
-                URL(url, encoded=True),
-                headers=dict(headers),
-                data=data,
+                request.method,
+                URL(request.url, encoded=True),
+                headers=dict(request.headers),
+                data=body.stream() if body is not None else None,
                 timeout=timeout,
                 allow_redirects=False,
                 proxy=self.config.proxy,
-                ssl=self._ssl_context() if url.startswith("https:") else True,
+                ssl=self._ssl_context() if https else True,
             )
-        return AiohttpResponse(resp)
-
-    @property
-    def threaded_ok(self) -> bool:
-        """Whether :meth:`send_threaded` can be used (not through a proxy)."""
-        return self.config.proxy is None
-
-    async def send_threaded(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        *,
-        body: ThreadedBody | None,
-        sink: RangeSink | None,
-        on_bytes: Callable[[int], None] | None,
-        read_timeout: float,
-    ) -> Response:
-        """One exchange on a blocking connection in a worker thread (see the module docstring):
-        ``body`` sends itself there, a 2xx answer's body goes into ``sink`` (when given).
-        ``on_bytes`` is called on the event loop as bytes are sent or received."""
-        await self.session()  # the same loop / fork / closed checks as the aiohttp path
-        if self._threaded is None:
-            self._threaded = _ThreadedPool(self.config)
-        pool = self._threaded
-        if pool.tls is None and url.startswith("https:"):
-            pool.tls = self._ssl_context()  # set here, on the loop, before a worker needs it
-        loop = asyncio.get_running_loop()
-        notify = _Notifier(loop, on_bytes) if on_bytes is not None else _ignore_bytes
-        box = _Exchange()
-        future = loop.run_in_executor(
-            pool.executor,
-            _exchange,
-            pool,
-            box,
-            method,
-            url,
-            headers,
-            body,
-            sink,
-            read_timeout,
-            notify,
-        )
-        try:
-            resp = await asyncio.shield(future)
-        except asyncio.CancelledError:
-            # the thread may still be using the buffer and the file descriptor: stop it, and
-            # wait until it has let go of them before the cancellation goes on
-            box.abort()
-            while not future.done():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait([future])
-            if not future.cancelled():
-                future.exception()  # retrieved: its error is the cancellation's consequence
-            raise
-        if isinstance(notify, _Notifier):
-            notify.flush()  # the worker is done: what it counted since its last report
-        return resp
+        response = AiohttpResponse(resp)
+        if request.sink is not None and 200 <= response.status < 300:
+            try:
+                await response.drain_into(request.sink, request.on_bytes)
+            except BaseException:
+                response.close()
+                raise
+        return response
 
     async def close(self) -> None:
         self._closed = True
         session, self._session = self._session, None
-        threaded, self._threaded = self._threaded, None
-        if threaded is not None and self._pid == os.getpid():
-            threaded.close()
+        bulk, self.bulk = self.bulk, None
+        if bulk is not None and self._pid == os.getpid():
+            bulk.close()
         if session is not None and self._pid == os.getpid():
             await session.close()
 

@@ -44,8 +44,8 @@ from cos_async import (
     StorageClass,
 )
 from cos_async._body import make_body
-from cos_async._client import _sse_customer
 from cos_async._crc64 import crc64
+from cos_async._options import sse_customer_headers
 from cos_async.testing import LocalCosServer
 
 ALL_USERS = "http://cam.qcloud.com/groups/global/AllUsers"
@@ -1595,7 +1595,7 @@ async def test_client_closed_refuses_requests(config: CosConfig, bucket: str) ->
 
 def test_sse_customer_key_must_be_bytes() -> None:
     with pytest.raises(InvalidArgument, match="32 bytes"):
-        _sse_customer("k" * 32, "p-")  # type: ignore[arg-type]
+        sse_customer_headers("k" * 32, "p-")  # type: ignore[arg-type]
 
 
 async def test_repr_of_body(cos: AsyncCosClient, bucket: str) -> None:

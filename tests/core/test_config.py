@@ -18,6 +18,8 @@ from cos_async import (
     RetryConfig,
     StaticCredentials,
 )
+from cos_async._endpoint import Endpoint
+from tests.seams import engine
 
 REGION = "ap-guangzhou"
 BUCKET = "photos-1250000000"
@@ -217,7 +219,7 @@ def test_credentials_provider_given() -> None:
 def test_bucket_host(kwargs: dict[str, Any], host: str) -> None:
     cfg = make(**kwargs)
     assert cfg.bucket_host(BUCKET) == host
-    assert AsyncCosClient(cfg)._host(BUCKET) == host
+    assert Endpoint(cfg).host(BUCKET) == host
 
 
 def test_path_style_only_with_endpoint_url() -> None:
@@ -237,7 +239,7 @@ def test_path_style_only_with_endpoint_url() -> None:
 def test_service_host(kwargs: dict[str, Any], host: str) -> None:
     cfg = make(**kwargs)
     assert cfg.service_host() == host
-    assert AsyncCosClient(cfg)._host(None) == host
+    assert Endpoint(cfg).host(None) == host
 
 
 @pytest.mark.parametrize(
@@ -379,23 +381,29 @@ def switching_client(**kwargs: Any) -> AsyncCosClient:
     return AsyncCosClient(make(**kwargs))
 
 
+def _endpoint(client: AsyncCosClient) -> Endpoint:
+    return engine(client).endpoint
+
+
 def test_switch_domain_myqcloud_to_tencentcos() -> None:
     client = switching_client()
-    assert client._host(BUCKET) == f"{BUCKET}.cos.{REGION}.myqcloud.com"
-    client._maybe_switch_domain(BUCKET)
-    assert client._host(BUCKET) == f"{BUCKET}.cos.{REGION}.tencentcos.cn"
-    assert client._host("other-1250000000") == f"other-1250000000.cos.{REGION}.tencentcos.cn"
-    assert client._host(None) == "service.cos.tencentcos.cn"
+    assert _endpoint(client).host(BUCKET) == f"{BUCKET}.cos.{REGION}.myqcloud.com"
+    _endpoint(client).switch_domain(BUCKET)
+    assert _endpoint(client).host(BUCKET) == f"{BUCKET}.cos.{REGION}.tencentcos.cn"
+    assert (
+        _endpoint(client).host("other-1250000000") == f"other-1250000000.cos.{REGION}.tencentcos.cn"
+    )
+    assert _endpoint(client).host(None) == "service.cos.tencentcos.cn"
     assert client.object_url(BUCKET, "k") == f"https://{BUCKET}.cos.{REGION}.tencentcos.cn/k"
     # idempotent
-    client._maybe_switch_domain(BUCKET)
-    assert client._host(BUCKET) == f"{BUCKET}.cos.{REGION}.tencentcos.cn"
+    _endpoint(client).switch_domain(BUCKET)
+    assert _endpoint(client).host(BUCKET) == f"{BUCKET}.cos.{REGION}.tencentcos.cn"
 
 
 def test_switch_domain_needs_a_bucket_host() -> None:
     client = switching_client()
-    client._maybe_switch_domain(None)
-    assert client._host(BUCKET) == f"{BUCKET}.cos.{REGION}.myqcloud.com"
+    _endpoint(client).switch_domain(None)
+    assert _endpoint(client).host(BUCKET) == f"{BUCKET}.cos.{REGION}.myqcloud.com"
 
 
 @pytest.mark.parametrize(
@@ -412,11 +420,11 @@ def test_switch_domain_needs_a_bucket_host() -> None:
 )
 def test_switch_domain_leaves_other_hosts_alone(kwargs: dict[str, Any], host: str) -> None:
     client = switching_client(**kwargs)
-    client._maybe_switch_domain(BUCKET)
-    assert client._host(BUCKET) == host
+    _endpoint(client).switch_domain(BUCKET)
+    assert _endpoint(client).host(BUCKET) == host
 
 
 def test_no_switch_before_a_failure() -> None:
     client = switching_client()
-    assert not client._switched
-    assert client._host(BUCKET).endswith(".myqcloud.com")
+    assert not _endpoint(client).switched
+    assert _endpoint(client).host(BUCKET).endswith(".myqcloud.com")

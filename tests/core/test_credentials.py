@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -21,8 +20,8 @@ from cos_async import (
     RefreshingCredentials,
     StaticCredentials,
 )
-from cos_async._transport import Response
 from cos_async.testing import LocalCosServer, ServerCredential
+from tests.seams import record
 
 SECRET_KEY = "SuperSecretKeyValue0123456789abc"
 TOKEN = "SessionTokenValue-0123456789"
@@ -403,17 +402,11 @@ class Sent:
     """Records the headers of every request the client sends."""
 
     def __init__(self, client: AsyncCosClient) -> None:
-        self.headers: list[dict[str, str]] = []
-        transport = client._transport
-        original = transport.send
+        self._recorded = record(client)
 
-        async def send(
-            method: str, url: str, headers: Mapping[str, str], data: Any, *, read_timeout: float
-        ) -> Response:
-            self.headers.append(dict(headers))
-            return await original(method, url, headers, data, read_timeout=read_timeout)
-
-        transport.send = send  # type: ignore[method-assign]
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        return [dict(r.headers) for r in self._recorded.sent]
 
     def auth_fields(self, i: int) -> dict[str, str]:
         auth = self.headers[i]["Authorization"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import inspect
 import pickle
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -39,8 +38,8 @@ from cos_async import (
     SlowDown,
 )
 from cos_async._errors import _BY_CODE, service_error
-from cos_async._transport import Response
 from cos_async.testing import LocalCosServer
+from tests.seams import record
 
 ALL_ERRORS: list[type[BaseException]] = sorted(
     (
@@ -340,20 +339,6 @@ async def test_head_404_maps_from_the_request(
 WRONG_KEY = "WrongSecretKeyThatMustNeverLeak0"
 
 
-def capture_headers(client: AsyncCosClient) -> list[dict[str, str]]:
-    sent: list[dict[str, str]] = []
-    original = client._transport.send
-
-    async def send(
-        method: str, url: str, headers: Mapping[str, str], data: Any, *, read_timeout: float
-    ) -> Response:
-        sent.append(dict(headers))
-        return await original(method, url, headers, data, read_timeout=read_timeout)
-
-    client._transport.send = send  # type: ignore[method-assign]
-    return sent
-
-
 def assert_no_secrets(exc: BaseException, secrets: list[str]) -> None:
     texts = [str(exc), repr(exc), str(exc.args)]
     blob = pickle.dumps(exc)
@@ -372,12 +357,12 @@ async def test_signature_mismatch_leaks_no_secret(server: LocalCosServer, bucket
         endpoint_url=server.endpoint,
     )
     async with AsyncCosClient(cfg) as cos:
-        sent = capture_headers(cos)
+        sent = record(cos)
         with pytest.raises(SignatureDoesNotMatch) as info:
             await cos.put_object(bucket, "k", b"x")
     exc = info.value
     assert exc.status == 403
-    authorization = sent[0]["Authorization"]
+    authorization = sent.sent[0].headers["Authorization"]
     signature = dict(p.split("=", 1) for p in authorization.split("&"))["q-signature"]
     assert len(signature) == 40
     assert_no_secrets(exc, [WRONG_KEY, authorization, signature])
@@ -393,10 +378,10 @@ async def test_token_and_key_never_leak_from_errors(server: LocalCosServer, buck
         endpoint_url=server.endpoint,
     )
     async with AsyncCosClient(cfg) as cos:
-        sent = capture_headers(cos)
+        sent = record(cos)
         with pytest.raises(AccessDenied) as info:
             await cos.get_object(bucket, "k")
-    assert_no_secrets(info.value, [WRONG_KEY, token, sent[0]["Authorization"]])
+    assert_no_secrets(info.value, [WRONG_KEY, token, sent.sent[0].headers["Authorization"]])
 
 
 async def test_retry_exhausted_leaks_no_secret(server: LocalCosServer, bucket: str) -> None:
@@ -408,10 +393,10 @@ async def test_retry_exhausted_leaks_no_secret(server: LocalCosServer, bucket: s
     )
     server.faults.add(action="error", operation="PutObject", status=503, times=None)
     async with AsyncCosClient(cfg) as cos:
-        sent = capture_headers(cos)
+        sent = record(cos)
         with pytest.raises(RetryExhausted) as info:
             await cos.put_object(bucket, "k", b"x")
-    secrets = [server.secret_key, *(h["Authorization"] for h in sent)]
+    secrets = [server.secret_key, *(r.headers["Authorization"] for r in sent.sent)]
     assert_no_secrets(info.value, secrets)
     assert info.value.last_error is not None
     assert_no_secrets(info.value.last_error, secrets)
@@ -422,8 +407,8 @@ async def test_transport_error_leaks_no_secret(
 ) -> None:
     await cos.put_object(bucket, "k", b"x" * 300_000)
     server.faults.add(action="reset", operation="GetObject", after_bytes=100)
-    sent = capture_headers(cos)
+    sent = record(cos)
     body = await cos.get_object(bucket, "k")
     with pytest.raises(CosTransportError) as info:
         await body.read()
-    assert_no_secrets(info.value, [server.secret_key, sent[0]["Authorization"]])
+    assert_no_secrets(info.value, [server.secret_key, sent.sent[0].headers["Authorization"]])

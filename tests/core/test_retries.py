@@ -5,12 +5,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import pathlib
 import socket
 import time
-import types
 from collections.abc import AsyncIterator, Iterator
 
 import attrs
@@ -32,9 +30,9 @@ from cos_async import (
     SlowDown,
     _retry,
 )
-from cos_async import _client as client_module
 from cos_async._crc64 import crc64
 from cos_async.testing import LocalCosServer
+from tests.seams import engine, record
 
 DATA = os.urandom(256 * 1024 + 17)
 
@@ -118,19 +116,19 @@ async def test_retry_of_an_xml_call(
 
 
 async def test_every_attempt_is_signed_anew(
-    cos: AsyncCosClient, server: LocalCosServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+    cos: AsyncCosClient, server: LocalCosServer, bucket: str
 ) -> None:
-    calls: list[int] = []
-    original = cos._sign
-
-    def spy(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return original(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(cos, "_sign", spy)
+    # the signing clock moves a second per reading: a signature reused from an earlier attempt
+    # would show as a repeated Authorization header
+    now = int(time.time())
+    seconds = iter(range(now, now + 1000))
+    engine(cos).wall_clock = lambda: float(next(seconds))
+    sent = record(cos)
     server.faults.add(action="error", operation="PutObject", times=2)
     await cos.put_object(bucket, "k", b"x")
-    assert len(calls) == 3
+    signatures = [r.headers["Authorization"] for r in sent.sent]
+    assert len(signatures) == 3
+    assert len(set(signatures)) == 3
 
 
 # --- exhaustion -------------------------------------------------------------------------------
@@ -189,15 +187,13 @@ async def test_max_attempts_one_does_not_retry(
 
 
 async def test_max_elapsed_bounds_the_attempts(
-    server: LocalCosServer, bucket: str, config: CosConfig, monkeypatch: pytest.MonkeyPatch
+    server: LocalCosServer, bucket: str, config: CosConfig
 ) -> None:
     # A fake monotonic clock for the retry loop only: each reading is 1 s later.
     ticks = iter(range(10**6))
-    fake_time = types.SimpleNamespace(**vars(time))
-    fake_time.monotonic = lambda: float(next(ticks))
-    monkeypatch.setattr(client_module, "time", fake_time)
     server.faults.add(action="error", operation="PutObject", status=503, times=None)
     async with AsyncCosClient(with_retry(config, max_attempts=1000, max_elapsed=3.0)) as cos:
+        engine(cos).clock = lambda: float(next(ticks))
         with pytest.raises(RetryExhausted) as info:
             await cos.put_object(bucket, "k", b"x")
     attempts = info.value.attempts
@@ -207,22 +203,19 @@ async def test_max_elapsed_bounds_the_attempts(
 
 
 async def test_sleeps_between_attempts_are_capped_by_max_elapsed(
-    server: LocalCosServer, bucket: str, config: CosConfig, monkeypatch: pytest.MonkeyPatch
+    server: LocalCosServer, bucket: str, config: CosConfig
 ) -> None:
-    # With testing mode off, the delays are asked of asyncio.sleep; record them instead.
-    monkeypatch.setattr(_retry, "jitter", lambda: 0.999)
+    # The delays the engine would sleep, recorded instead (the jitter at its largest).
     delays: list[float] = []
 
     async def fake_sleep(delay: float) -> None:
         delays.append(delay)
 
-    # only the client module's view of asyncio is patched (aiohttp keeps the real sleep)
-    fake_asyncio = types.SimpleNamespace(**vars(asyncio))
-    fake_asyncio.sleep = fake_sleep
-    monkeypatch.setattr(client_module, "asyncio", fake_asyncio)
     server.faults.add(action="error", operation="PutObject", status=503, times=None)
     retry = {"max_attempts": 4, "base_delay": 100.0, "max_delay": 1000.0, "max_elapsed": 50.0}
     async with AsyncCosClient(with_retry(config, **retry)) as cos:
+        engine(cos).sleep = fake_sleep
+        engine(cos).jitter = lambda: 0.999
         with pytest.raises(RetryExhausted):
             await cos.put_object(bucket, "k", b"x")
     assert len(delays) == 3
@@ -455,7 +448,7 @@ async def test_error_without_request_id_is_retried_without_switching(
     server.faults.add(action="error", operation="PutObject", status=503, request_id=False, times=1)
     await cos.put_object(bucket, "k", b"x")
     assert server.requests.count("PutObject", key="k") == 2
-    assert not cos._switched
+    assert not engine(cos).endpoint.switched
 
 
 async def test_switch_domain_never_applies_to_endpoint_url(
@@ -464,8 +457,8 @@ async def test_switch_domain_never_applies_to_endpoint_url(
     server.faults.add(action="error", operation="PutObject", status=502, request_id=False, times=2)
     async with AsyncCosClient(with_retry(config, switch_domain=True)) as cos:
         await cos.put_object(bucket, "k", b"x")
-        assert not cos._switched
-        assert cos._host(bucket) == config.bucket_host(bucket)
+        assert not engine(cos).endpoint.switched
+        assert engine(cos).endpoint.host(bucket) == config.bucket_host(bucket)
     assert server.requests.count("PutObject", key="k") == 3
 
 

@@ -1,6 +1,7 @@
-"""The threaded data path of transfers (``Transport.send_threaded``): parts and ranges go over
-blocking connections in worker threads; everything else stays on the event loop. Each test here
-can fail: it counts what took which path, or what a thread was still doing."""
+"""The threaded data path of transfers (``cos_async._threaded.ThreadedPath``): parts and ranges
+go over blocking connections in worker threads; everything else stays on the event loop. Each
+test here can fail: it counts what took which path, or what a thread was still doing. Tests
+install their own transport or bulk path through the engine's ``transport`` seam."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import asyncio
 import http.client
 import os
 import socket
+import ssl
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from cos_async import (
@@ -22,68 +25,52 @@ from cos_async import (
     IntegrityError,
     ResponseEvent,
 )
-from cos_async import _transport as transport_mod
-from cos_async._body import FilePartBody
+from cos_async import _threaded as threaded_mod
+from cos_async._body import FilePartBody, RangeSink
 from cos_async._crc64 import crc64
-from cos_async._transport import RangeSink, Transport
+from cos_async._threaded import ThreadedPath
+from cos_async._transport import AiohttpTransport, BulkPath, HttpRequest, Response
 from cos_async.testing import LocalCosServer
 from tests.core.test_transfers import _data
+from tests.seams import engine
 
 MiB = 1024 * 1024
 
 
-class _Count:
-    """Counts the calls of an async method, forwarding them."""
-
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
-        self.calls = 0
-
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.calls += 1
-        return await self.fn(*args, **kwargs)
+async def _install(cos: AsyncCosClient, bulk: BulkPath | None, **kwargs: Any) -> AiohttpTransport:
+    """Give ``cos`` a fresh transport with ``bulk`` as its bulk path (None: no bulk path)."""
+    transport = AiohttpTransport(cos.config, bulk=bulk, **kwargs)
+    await engine(cos).transport.close()
+    engine(cos).transport = transport
+    return transport
 
 
 async def test_parts_and_ranges_take_the_threaded_path(
-    cos: AsyncCosClient,
-    server: LocalCosServer,
-    bucket: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cos: AsyncCosClient, server: LocalCosServer, bucket: str, tmp_path: Path
 ) -> None:
     data = _data(5 * MiB + 3, seed=1)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
-    threaded = _Count(cos._transport.send_threaded)
-    aio = _Count(cos._transport.send)
-    monkeypatch.setattr(cos._transport, "send_threaded", threaded)
-    monkeypatch.setattr(cos._transport, "send", aio)
+    sent = (await _install(cos, ThreadedPath(cos.config))).sent
     up = await cos.upload_file(bucket, "k", src, part_size=2 * MiB)
     assert up.parts == 3
-    assert threaded.calls == 3  # the three UploadPart requests
+    assert sent["bulk"] == 3  # the three UploadPart requests
     assert server.requests.count("UploadPart") == 3
-    aio_after_upload = aio.calls  # initiate + complete on aiohttp
-    assert aio_after_upload == 2
+    assert sent["aiohttp"] == 2  # initiate + complete on aiohttp
     dest = tmp_path / "dest.bin"
     down = await cos.download_file(bucket, "k", dest, part_size=2 * MiB, concurrency=2)
     assert down.parts == 3
-    assert threaded.calls == 3 + 3  # the three ranged GETs
-    assert aio.calls == aio_after_upload + 1  # the HEAD
+    assert sent["bulk"] == 3 + 3  # the three ranged GETs
+    assert sent["aiohttp"] == 2 + 1  # the HEAD
     assert dest.read_bytes() == data
     assert down.crc64 == crc64(data)
 
 
 async def test_without_the_threaded_path_transfers_use_aiohttp(
-    cos: AsyncCosClient,
-    server: LocalCosServer,
-    bucket: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cos: AsyncCosClient, server: LocalCosServer, bucket: str, tmp_path: Path
 ) -> None:
     # what happens behind a proxy: the same transfers, every byte through aiohttp
-    monkeypatch.setattr(Transport, "threaded_ok", property(lambda self: False))
-    threaded = _Count(cos._transport.send_threaded)
-    monkeypatch.setattr(cos._transport, "send_threaded", threaded)
+    sent = (await _install(cos, None)).sent
     data = _data(5 * MiB + 3, seed=2)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
@@ -93,23 +80,25 @@ async def test_without_the_threaded_path_transfers_use_aiohttp(
     down = await cos.download_file(bucket, "k", dest, part_size=2 * MiB, concurrency=2)
     assert dest.read_bytes() == data
     assert down.crc64 == crc64(data)
-    assert threaded.calls == 0
+    assert sent["bulk"] == 0
+    assert sent["aiohttp"] == 2 + 3 + 1 + 3  # initiate, parts, complete; HEAD, ranges
     assert server.requests.count("UploadPart") == 3
     assert server.requests.count("GetObject") == 3
 
 
 def test_proxy_disables_the_threaded_path() -> None:
     base = {"region": "ap-guangzhou", "secret_id": "AKIDx", "secret_key": "k"}
-    assert Transport(CosConfig(**base)).threaded_ok
-    assert not Transport(CosConfig(**base, proxy="http://127.0.0.1:3128")).threaded_ok
+    direct, proxied = CosConfig(**base), CosConfig(**base, proxy="http://127.0.0.1:3128")
+    assert AiohttpTransport(direct, bulk=ThreadedPath(direct)).bulk is not None
+    assert AiohttpTransport(proxied, bulk=ThreadedPath(proxied)).bulk is None
+    # and the client's own transport has one exactly when there is no proxy
+    assert isinstance(engine(AsyncCosClient(direct)).transport, AiohttpTransport)
+    assert engine(AsyncCosClient(direct)).transport.bulk is not None  # type: ignore[attr-defined]
+    assert engine(AsyncCosClient(proxied)).transport.bulk is None  # type: ignore[attr-defined]
 
 
 async def test_cancelled_range_waits_for_its_thread(
-    cos: AsyncCosClient,
-    server: LocalCosServer,
-    bucket: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cos: AsyncCosClient, server: LocalCosServer, bucket: str, tmp_path: Path
 ) -> None:
     await cos.put_object(bucket, "slow", _data(3 * MiB, seed=3))
     # each range is answered only after 3 s: the threads sit in getresponse()
@@ -117,7 +106,8 @@ async def test_cancelled_range_waits_for_its_thread(
     inside = 0
     entered = 0
     lock = threading.Lock()
-    real = transport_mod._exchange
+    probe = ThreadedPath(cos.config)
+    real = probe._exchange
 
     def exchange(*args: Any, **kwargs: Any) -> Any:
         nonlocal inside, entered
@@ -131,7 +121,7 @@ async def test_cancelled_range_waits_for_its_thread(
             with lock:
                 inside -= 1
 
-    monkeypatch.setattr(transport_mod, "_exchange", exchange)
+    await _install(cos, ThreadedPath(cos.config, exchange=exchange))
     dest = tmp_path / "out.bin"
     task = asyncio.create_task(
         cos.download_file(bucket, "slow", dest, part_size=MiB, concurrency=3)
@@ -163,9 +153,9 @@ async def test_stale_pooled_connection_is_replaced_without_a_retry(
         await cos.put_object(bucket, "k", data)
         dest = tmp_path / "a.bin"
         await cos.download_file(bucket, "k", dest, part_size=MiB, concurrency=1)
-        pool = cos._transport._threaded
-        assert pool is not None
-        idle = [c for conns in pool._idle.values() for c in conns]
+        bulk = engine(cos).transport.bulk  # type: ignore[attr-defined]
+        assert isinstance(bulk, ThreadedPath)
+        idle = bulk.idle_connections()
         assert len(idle) == 1  # kept alive after the first download
         assert idle[0].sock is not None
         idle[0].sock.shutdown(socket.SHUT_RDWR)  # as if the server had closed it meanwhile
@@ -215,15 +205,15 @@ def test_range_sink_refuses_more_than_its_range(tmp_path: Path) -> None:
 
 
 def test_exchange_errors_are_mapped() -> None:
-    box = transport_mod._Exchange()
+    box = threaded_mod._Exchange()
     assert isinstance(
-        transport_mod._mapped("GET h/k", ConnectionResetError("reset"), box), CosTransportError
+        threaded_mod._mapped("GET h/k", ConnectionResetError("reset"), box), CosTransportError
     )
     assert "cut short" in str(
-        transport_mod._mapped("GET h/k", http.client.IncompleteRead(b"ab", 3), box)
+        threaded_mod._mapped("GET h/k", http.client.IncompleteRead(b"ab", 3), box)
     )
     box.abort()  # nothing to shut down yet: harmless
-    assert "cancelled" in str(transport_mod._mapped("GET h/k", OSError("x"), box))
+    assert "cancelled" in str(threaded_mod._mapped("GET h/k", OSError("x"), box))
 
 
 @pytest.mark.parametrize("fsync", [False, True])
@@ -284,44 +274,54 @@ def test_file_part_body_refuses_a_file_that_shrank(tmp_path: Path) -> None:
 
 def test_a_closed_pool_keeps_no_connection() -> None:
     config = CosConfig(region="ap-guangzhou", secret_id="AKIDx", secret_key="k")
-    pool = transport_mod._ThreadedPool(config)
+    pool = threaded_mod._ThreadedPool(config)
     conn = http.client.HTTPConnection("127.0.0.1", 9)
     pool.close()
     pool.checkin(("http", "127.0.0.1", 9), conn)  # an exchange that finished after close()
-    assert not any(pool._idle.values())
+    assert pool.idle() == []
 
 
 class _RecordBytes:
-    """Wraps ``send_threaded``: records, per exchange, the ``on_bytes`` it got and each call."""
+    """A bulk path that forwards to a :class:`ThreadedPath` and records, per exchange, whether
+    it had a byte counter (an upload's body reports its own bytes; a download's request carries
+    the counter) and the counts that reached the loop."""
 
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
+    def __init__(self, inner: ThreadedPath) -> None:
+        self.inner = inner
         self.given: list[bool] = []  # whether an exchange got an on_bytes callback
         self.calls: list[list[int]] = []  # per exchange with a callback: the counts it received
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        inner = kwargs["on_bytes"]
+    async def send(self, request: HttpRequest, tls: ssl.SSLContext | None) -> Response:
+        body = request.body
+        inner = body.on_bytes if body is not None else request.on_bytes
         self.given.append(inner is not None)
         if inner is not None:
             calls: list[int] = []
             self.calls.append(calls)
+            forward = inner
 
             def on_bytes(n: int) -> None:
                 assert threading.current_thread() is threading.main_thread()  # on the loop
                 calls.append(n)
-                inner(n)
+                forward(n)
 
-            kwargs["on_bytes"] = on_bytes
-        return await self.fn(*args, **kwargs)
+            if body is not None:
+                body.on_bytes = on_bytes
+            else:
+                request = attrs.evolve(request, on_bytes=on_bytes)
+        return await self.inner.send(request, tls)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 async def test_without_progress_no_byte_counts_wake_the_loop(
-    cos: AsyncCosClient, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cos: AsyncCosClient, bucket: str, tmp_path: Path
 ) -> None:
     src = tmp_path / "src.bin"
     src.write_bytes(_data(6 * MiB, seed=8))
-    rec = _RecordBytes(cos._transport.send_threaded)
-    monkeypatch.setattr(cos._transport, "send_threaded", rec)
+    rec = _RecordBytes(ThreadedPath(cos.config))
+    await _install(cos, rec)
     await cos.upload_file(bucket, "k", src, part_size=2 * MiB)
     await cos.download_file(bucket, "k", tmp_path / "dest.bin", part_size=2 * MiB)
     assert rec.given == [False] * 6
@@ -338,7 +338,6 @@ async def test_byte_counts_reach_the_loop_at_most_every_interval(
     cos: AsyncCosClient,
     bucket: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     op: str,
     interval: float,
     calls_per_part: int,
@@ -346,14 +345,13 @@ async def test_byte_counts_reach_the_loop_at_most_every_interval(
     """A worker reports the bytes it moved at most every NOTIFY_INTERVAL (each report wakes
     the loop), and the rest once its exchange is done: with an interval longer than the
     exchange, one report per part; with none, one per 1 MiB buffer."""
-    monkeypatch.setattr(transport_mod, "NOTIFY_INTERVAL", interval)
     data = _data(8 * MiB, seed=9)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
     if op == "download":
         await cos.upload_file(bucket, "k", src, part_size=4 * MiB)
-    rec = _RecordBytes(cos._transport.send_threaded)
-    monkeypatch.setattr(cos._transport, "send_threaded", rec)
+    rec = _RecordBytes(ThreadedPath(cos.config, notify_interval=interval))
+    await _install(cos, rec)
     reports: list[Any] = []
     if op == "upload":
         await cos.upload_file(bucket, "k", src, part_size=4 * MiB, progress=reports.append)

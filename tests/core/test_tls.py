@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from cos_async import AsyncCosClient, CosConfig, CosError, RetryConfig
-from cos_async import _transport as transport_mod
 from cos_async._crc64 import crc64
+from cos_async._threaded import ThreadedPath
+from cos_async._transport import AiohttpTransport, HttpRequest, ssl_context
 from cos_async.testing import LocalCosServer
-from tests.core.test_threaded_path import _Count
 from tests.core.test_transfers import _data
+from tests.seams import engine
 
 MiB = 1024 * 1024
 
@@ -65,11 +66,12 @@ def _config(server: LocalCosServer, **kwargs: Any) -> CosConfig:
 
 async def _round_trip(cos: AsyncCosClient, bucket: str, tmp_path: Path) -> None:
     """A small object (aiohttp) and a 3-part upload + download (the threaded path)."""
-    threaded = _Count(cos._transport.send_threaded)
-    cos._transport.send_threaded = threaded  # type: ignore[method-assign]
+    transport = engine(cos).transport
+    assert isinstance(transport, AiohttpTransport)
+    bulk_before = transport.sent["bulk"]
     await cos.put_object(bucket, "small", b"over TLS")
     assert await (await cos.get_object(bucket, "small")).read() == b"over TLS"
-    assert threaded.calls == 0
+    assert transport.sent["bulk"] == bulk_before
     data = _data(5 * MiB + 7, seed=3)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
@@ -77,7 +79,7 @@ async def _round_trip(cos: AsyncCosClient, bucket: str, tmp_path: Path) -> None:
     dest = tmp_path / "dest.bin"
     down = await cos.download_file(bucket, "big", dest, part_size=2 * MiB)
     assert (up.parts, down.parts) == (3, 3)
-    assert threaded.calls == 6
+    assert transport.sent["bulk"] == bulk_before + 6
     assert dest.read_bytes() == data
     assert down.crc64 == crc64(data)
 
@@ -105,17 +107,21 @@ async def test_https_refuses_an_untrusted_certificate_on_both_paths(
     async with AsyncCosClient(config) as cos:
         with pytest.raises(CosError, match="CERTIFICATE_VERIFY_FAILED"):
             await cos.put_object(bucket, "k", b"x")
-        # initiate goes through aiohttp too: send a request over the threaded path directly
+    # initiate goes through aiohttp too: send a request over the threaded path directly
+    bulk = ThreadedPath(config)
+    try:
         with pytest.raises(CosError, match="CERTIFICATE_VERIFY_FAILED"):
-            await cos._transport.send_threaded(
-                "PUT",
-                f"{tls_server.endpoint}/{bucket}/k",
-                {"Content-Length": "0"},
-                body=None,
-                sink=None,
-                on_bytes=None,
-                read_timeout=10,
+            await bulk.send(
+                HttpRequest(
+                    method="PUT",
+                    url=f"{tls_server.endpoint}/{bucket}/k",
+                    headers={"Content-Length": "0"},
+                    read_timeout=10,
+                ),
+                ssl_context(config),
             )
+    finally:
+        bulk.close()
     assert tls_server.requests.count("PutObject") == 0  # nothing reached the server
 
 
@@ -131,21 +137,23 @@ async def test_tls_settings_are_made_once_and_only_for_https(
     tls_server: LocalCosServer,
     server: LocalCosServer,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Loading the CA certificates costs ~35 ms of CPU: a client makes its TLS settings at its
     first https request, once for both paths, and a plain-http client never does."""
     made: list[bool] = []
-    original = transport_mod.ssl_context
 
     def counting(config: CosConfig) -> ssl.SSLContext:
         made.append(config.verify_ssl)
-        return original(config)
+        return ssl_context(config)
 
-    monkeypatch.setattr(transport_mod, "ssl_context", counting)
+    def counting_transport(config: CosConfig) -> AiohttpTransport:
+        return AiohttpTransport(config, bulk=ThreadedPath(config), tls_factory=counting)
+
     async with AsyncCosClient(_config(server)) as cos:  # plain http
+        engine(cos).transport = counting_transport(cos.config)
         await _round_trip(cos, server.create_bucket(), tmp_path)
     assert made == []
     async with AsyncCosClient(_config(tls_server, verify_ssl=False)) as cos:
+        engine(cos).transport = counting_transport(cos.config)
         await _round_trip(cos, tls_server.create_bucket(), tmp_path)
     assert made == [False]

@@ -7,13 +7,12 @@ so an implementation that "succeeds" while sending the wrong requests or bytes f
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import io
 import math
 import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +25,15 @@ from cos_async import (
     CosError,
     IntegrityError,
     InvalidArgument,
-    _transfer,
 )
+from cos_async import _progress as progress_module
 from cos_async._crc64 import crc64
+from cos_async._limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
 from cos_async._progress import Progress, ProgressTracker
-from cos_async._transfer import (
-    DEFAULT_PART_SIZE,
-    MAX_PART_SIZE,
-    MAX_PARTS,
-    MIN_PART_SIZE,
-    PART_ATTEMPTS,
-    choose_part_size,
-)
+from cos_async._transfer import DEFAULT_PART_SIZE, PART_ATTEMPTS, choose_part_size
+from cos_async._transport import HttpRequest
 from cos_async.testing import LocalCosServer
+from tests.seams import RecordingTransport, part_number, record, wants_range
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -94,29 +89,19 @@ def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.endswith(".cos-download"))
 
 
-def _range_of(args: tuple[Any, ...]) -> tuple[int, int]:
-    """(first, last) inclusive of a ``_get_range_into(bucket, key, sink, ...)`` call."""
-    sink = args[2]
-    return sink.offset, sink.offset + sink.length - 1
+def _range_of(request: HttpRequest) -> tuple[int, int]:
+    """(first, last) inclusive of a ranged GET attempt."""
+    first, _, last = request.headers["Range"].removeprefix("bytes=").partition("-")
+    return int(first), int(last)
 
 
-class _Concurrency:
-    """Wraps a client method and records how many calls were in flight at most."""
-
-    def __init__(self, fn: Callable[..., Awaitable[Any]]) -> None:
-        self.fn = fn
-        self.now = 0
-        self.max = 0
-        self.calls: list[tuple[Any, ...]] = []
-
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.now += 1
-        self.max = max(self.max, self.now)
-        self.calls.append(args)
-        try:
-            return await self.fn(*args, **kwargs)
-        finally:
-            self.now -= 1
+def _parts_sent(sent: RecordingTransport) -> list[tuple[int, int | None]]:
+    """(part number, body length) of every UploadPart attempt, sorted."""
+    return sorted(
+        (n, r.body.length if r.body is not None else None)
+        for r in sent.sent
+        if (n := part_number(r)) is not None
+    )
 
 
 def _check_progress(seen: list[Progress], total: int) -> None:
@@ -132,9 +117,7 @@ def _check_progress(seen: list[Progress], total: int) -> None:
 @pytest.fixture
 def eager_progress(monkeypatch: pytest.MonkeyPatch) -> None:
     """Progress reports on every byte count (no throttling), so regressions become visible."""
-    monkeypatch.setattr(
-        _transfer, "ProgressTracker", functools.partial(ProgressTracker, interval=0)
-    )
+    monkeypatch.setattr(progress_module, "REPORT_INTERVAL", 0)
 
 
 # --- choose_part_size (pure) ------------------------------------------------------------------
@@ -272,15 +255,12 @@ async def test_upload_file_default_part_size(
     server: LocalCosServer,
     bucket: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     src = _sparse(tmp_path / "sparse", DEFAULT_PART_SIZE + MiB + 5)
-    spy = _Concurrency(cos.upload_part)
-    monkeypatch.setattr(cos, "upload_part", spy)
+    sent = record(cos)
     result = await cos.upload_file(bucket, "sparse", src)
     assert result.parts == 2
-    lengths = sorted((args[3], args[4].length) for args in spy.calls)
-    assert lengths == [(1, DEFAULT_PART_SIZE), (2, MiB + 5)]
+    assert _parts_sent(sent) == [(1, DEFAULT_PART_SIZE), (2, MiB + 5)]
     assert result.crc64 == crc64(bytes(DEFAULT_PART_SIZE + MiB + 5))
 
 
@@ -342,16 +322,14 @@ async def test_upload_file_concurrency_respected(
     cos: AsyncCosClient,
     bucket: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     concurrency: int,
 ) -> None:
     data = _data(8 * MiB, seed=4)
     src = _write(tmp_path / "f", data)
-    spy = _Concurrency(cos.upload_part)
-    monkeypatch.setattr(cos, "upload_part", spy)
+    sent = record(cos)
     result = await cos.upload_file(bucket, "c", src, part_size=MiB, concurrency=concurrency)
-    assert spy.max == concurrency
-    assert sorted(args[3] for args in spy.calls) == list(range(1, 9))
+    assert sent.max_in_flight == concurrency  # only parts are in flight together
+    assert [n for n, _ in _parts_sent(sent)] == list(range(1, 9))
     assert result.crc64 == crc64(data)
     assert _sha(await _read(cos, bucket, "c")) == _sha(data)
 
@@ -361,18 +339,15 @@ async def test_upload_file_changed_during_upload_is_refused_and_aborted(
     server: LocalCosServer,
     bucket: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     src = _write(tmp_path / "f", _data(4 * MiB, seed=30))
-    upload_part = cos.upload_part
 
-    async def touching(*args: Any, **kwargs: Any) -> Any:
-        if args[3] == 2:  # somebody rewrites the file while part 2 is on its way
+    def touching(request: HttpRequest) -> None:
+        if part_number(request) == 2:  # somebody rewrites the file while part 2 is on its way
             st = src.stat()
             os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-        return await upload_part(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "upload_part", touching)
+    record(cos, before=touching)
     with pytest.raises(IntegrityError, match="changed"):
         await cos.upload_file(bucket, "f", src, part_size=MiB, concurrency=1)
     assert server.requests.count("CompleteMultipartUpload") == 0
@@ -386,17 +361,14 @@ async def test_upload_file_shrunk_during_upload_is_aborted(
     server: LocalCosServer,
     bucket: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     src = _write(tmp_path / "f", _data(4 * MiB, seed=31))
-    upload_part = cos.upload_part
 
-    async def truncating(*args: Any, **kwargs: Any) -> Any:
-        if args[3] == 2:
+    def truncating(request: HttpRequest) -> None:
+        if part_number(request) == 2:
             os.truncate(src, MiB + 10)
-        return await upload_part(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "upload_part", truncating)
+    record(cos, before=truncating)
     with pytest.raises(CosClientError):
         await cos.upload_file(bucket, "f", src, part_size=MiB, concurrency=1)
     assert server.requests.count("CompleteMultipartUpload") == 0
@@ -584,24 +556,17 @@ async def test_download_ranged_covers_the_file(
     server: LocalCosServer,
     bucket: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     size = 5 * MiB + 7
     data = _data(size, seed=10)
     await cos.put_object(bucket, "r", data)
-    spy = _Concurrency(cos._get_range_into)
-    ranges: list[tuple[int, int]] = []
-
-    async def get_range(*args: Any, **kwargs: Any) -> Any:
-        ranges.append(_range_of(args))
-        return await spy(*args, **kwargs)
-
-    monkeypatch.setattr(cos, "_get_range_into", get_range)
     dest = tmp_path / "r.bin"
+    sent = record(cos)
     result = await cos.download_file(bucket, "r", dest, part_size=MiB, concurrency=3)
+    ranges = [_range_of(r) for r in sent.matching(wants_range)]
     assert result.parts == math.ceil(size / MiB) == 6
     assert server.requests.count("GetObject", key="r") == 6
-    assert spy.max == 3
+    assert sent.max_in_flight == 3
     # the ranges (inclusive ends) tile the object exactly
     pos = 0
     for first, last in sorted(ranges):
@@ -694,21 +659,16 @@ async def test_download_object_replaced_midway(
     server: LocalCosServer,
     bucket: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = _data(4 * MiB, seed=14)
     await cos.put_object(bucket, "m", data)
-    orig = cos._get_range_into
-    calls = 0
 
-    async def get_range(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 3:  # two ranges fetched, then somebody replaces the object
+    async def replace_third(request: HttpRequest) -> None:
+        # two ranges fetched, then somebody replaces the object
+        if wants_range(request) and len(sent.matching(wants_range)) == 3:
             await cos.put_object(bucket, "m", b"new content")
-        return await orig(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "_get_range_into", get_range)
+    sent = record(cos, before=replace_third)
     dest = _write(tmp_path / "m.bin", b"previous")
     with pytest.raises(IntegrityError, match="changed"):
         await cos.download_file(bucket, "m", dest, part_size=MiB, concurrency=1)
@@ -741,18 +701,15 @@ async def test_download_with_checkpoint_object_replaced_leaves_nothing(
     server: LocalCosServer,
     bucket: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = _data(3 * MiB, seed=16)
     await cos.put_object(bucket, "m", data)
-    orig = cos._get_range_into
 
-    async def get_range(*args: Any, **kwargs: Any) -> Any:
-        if _range_of(args)[0] == MiB:
+    async def replace_second(request: HttpRequest) -> None:
+        if wants_range(request) and _range_of(request)[0] == MiB:
             await cos.put_object(bucket, "m", b"replaced")
-        return await orig(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "_get_range_into", get_range)
+    record(cos, before=replace_second)
     out = tmp_path / "out"
     out.mkdir()
     ckpt = tmp_path / "ck"
@@ -961,14 +918,14 @@ async def test_upload_stream_exact_part_and_empty(
 
 
 async def test_upload_stream_concurrency_respected(
-    cos: AsyncCosClient, bucket: str, monkeypatch: pytest.MonkeyPatch
+    cos: AsyncCosClient,
+    bucket: str,
 ) -> None:
     data = _data(8 * MiB, seed=24)
-    spy = _Concurrency(cos.upload_part)
-    monkeypatch.setattr(cos, "upload_part", spy)
+    sent = record(cos)
     await cos.upload_stream(bucket, "c", io.BytesIO(data), part_size=MiB, concurrency=2)
-    assert spy.max == 2
-    assert sorted(args[3] for args in spy.calls) == list(range(1, 9))
+    assert sent.max_in_flight == 2
+    assert [n for n, _ in _parts_sent(sent)] == list(range(1, 9))
     assert _sha(await _read(cos, bucket, "c")) == _sha(data)
 
 
@@ -1186,7 +1143,7 @@ async def test_delete_prefix_many_keys(
 
 
 def test_torn_checkpoint_line_is_dropped_and_file_rewritten(tmp_path: Path) -> None:
-    from cos_async._transfer import _Checkpoint
+    from cos_async._transfer.checkpoint import Checkpoint as _Checkpoint
 
     ck = _Checkpoint(tmp_path / "ck")
     ck.start({"kind": "upload", "upload_id": "u"})
@@ -1203,7 +1160,7 @@ def test_torn_checkpoint_line_is_dropped_and_file_rewritten(tmp_path: Path) -> N
 
 
 def test_safe_relative_for_a_prefix_that_names_one_object() -> None:
-    from cos_async._transfer import _safe_relative
+    from cos_async._transfer.bulk import safe_relative as _safe_relative
 
     assert _safe_relative("reports/2024.txt", "reports/2024.txt") == "2024.txt"
     assert _safe_relative("reports/", "reports/") == ""

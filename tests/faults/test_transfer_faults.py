@@ -9,13 +9,14 @@ import json
 import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cos_async import AccessDenied, AsyncCosClient, CosError
 from cos_async._crc64 import crc64
+from cos_async._transport import HttpRequest
 from cos_async.testing import LocalCosServer
+from tests.seams import record, wants_range
 
 MiB = 1024 * 1024
 
@@ -293,11 +294,7 @@ async def test_cancel_download_removes_the_temporary_file(
 
 
 async def test_cancel_download_with_checkpoint_then_resume(
-    cos: AsyncCosClient,
-    server: LocalCosServer,
-    bucket: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cos: AsyncCosClient, server: LocalCosServer, bucket: str, tmp_path: Path
 ) -> None:
     data = _data(6 * MiB, seed=6)
     await cos.put_object(bucket, "d", data)
@@ -305,15 +302,13 @@ async def test_cancel_download_with_checkpoint_then_resume(
     out.mkdir()
     ckpt = tmp_path / "d.ckpt"
     dest = out / "d"
-    get_range = cos._get_range_into
     hang = asyncio.Event()
 
-    async def stuck_after_two(*args: Any, **kwargs: Any) -> Any:
-        if args[2].offset >= 2 * MiB:  # _get_range_into(bucket, key, sink, ...)
+    async def stuck_after_two(request: HttpRequest) -> None:
+        if wants_range(request) and request.sink is not None and request.sink.offset >= 2 * MiB:
             await hang.wait()  # never set: ranges 3 and 4 hang until cancelled
-        return await get_range(*args, **kwargs)
 
-    monkeypatch.setattr(cos, "_get_range_into", stuck_after_two)
+    stuck = record(cos, before=stuck_after_two)
     task = asyncio.create_task(
         cos.download_file(bucket, "d", dest, part_size=MiB, concurrency=2, checkpoint=ckpt)
     )
@@ -324,7 +319,7 @@ async def test_cancel_download_with_checkpoint_then_resume(
         await task
     assert not dest.exists()
     assert len(list(out.iterdir())) == 1  # the partial temporary file, kept for the resume
-    monkeypatch.setattr(cos, "_get_range_into", get_range)
+    stuck.before = None
     result = await cos.download_file(
         bucket, "d", dest, part_size=MiB, concurrency=2, checkpoint=ckpt
     )

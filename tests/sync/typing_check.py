@@ -13,7 +13,7 @@ from collections.abc import Generator
 
 import cos_async
 import cos_sync
-from cos_async._transfer import TransferResult, TransferSummary
+from cos_async._models import TransferResult, TransferSummary
 from cos_sync import CosClient, CosConfig
 
 

@@ -9,9 +9,9 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cos_async._client import encode_key
 from cos_async._models import parse_http_date
 from cos_async._signing import _encode
+from cos_async._validate import encode_key
 
 # mostly characters that need no encoding, plus the ones that do
 _TEXT = st.text(alphabet=st.sampled_from("aZ09-_.~/ %+é中\x00"), max_size=12) | st.text(max_size=8)

@@ -1,0 +1,98 @@
+"""Where requests go: the URL, the host and the signed path of a request, and the
+``x-cos-copy-source`` of a copy, from a :class:`CosConfig` (see its docstring for the endpoint
+rules). Pure, but for one flag: after a failed answer that did not come from COS the default
+domain may be switched to ``*.tencentcos.cn`` (``RetryConfig.switch_domain``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from urllib.parse import quote, urlsplit
+
+from ._config import CosConfig
+from ._validate import encode_key, encode_query
+
+__all__ = ["Endpoint"]
+
+log = logging.getLogger("cos_async")
+
+_SWITCHABLE_HOST = re.compile(r"^[a-z0-9-]+-[0-9]+\.cos\.[a-z0-9-]+\.myqcloud\.com$")
+
+
+class Endpoint:
+    """The addresses of one client's requests."""
+
+    __slots__ = ("_base", "_prefix", "config", "switched")
+
+    def __init__(self, config: CosConfig) -> None:
+        self.config = config
+        #: whether the default domain was switched to *.tencentcos.cn (see switch_domain)
+        self.switched = False
+        self._base: str | None = None
+        self._prefix = ""
+        if config.endpoint_url is not None:
+            parts = urlsplit(config.endpoint_url)
+            self._base = f"{parts.scheme}://{parts.netloc}"
+            self._prefix = parts.path.rstrip("/")
+
+    def host(self, bucket: str | None) -> str:
+        """The Host of a request to ``bucket`` (or to the service when ``None``)."""
+        cfg = self.config
+        host = cfg.bucket_host(bucket) if bucket is not None else cfg.service_host()
+        if self.switched and host.endswith(".myqcloud.com"):
+            host = host[: -len("myqcloud.com")] + "tencentcos.cn"
+        return host
+
+    def locate(self, bucket: str | None, key: str | None) -> tuple[str, str, str]:
+        """(base URL with host, encoded path, decoded path that is signed)."""
+        key_part = "/" + key if key is not None else "/"
+        enc_key = "/" + encode_key(key) if key is not None else "/"
+        if self._base is not None:  # path-style: endpoint_url
+            prefix = self._prefix
+            if bucket is None:
+                return self._base, prefix + "/", prefix + "/"
+            if key is None:
+                return self._base, f"{prefix}/{bucket}/", f"{prefix}/{bucket}/"
+            return self._base, f"{prefix}/{bucket}{enc_key}", f"{prefix}/{bucket}{key_part}"
+        return f"{self.config.scheme}://{self.host(bucket)}", enc_key, key_part
+
+    def url(
+        self, bucket: str | None, key: str | None, params: Mapping[str, str | None] | None = None
+    ) -> str:
+        """The full URL of a request (its query: sub-resources and options, never a signature)."""
+        base, enc_path, _ = self.locate(bucket, key)
+        query = encode_query(params) if params else ""
+        return base + enc_path + (f"?{query}" if query else "")
+
+    def switch_domain(self, bucket: str | None) -> None:
+        """A failed answer did not come from COS (no ``x-cos-request-id``: a hijacking proxy or
+        DNS): like the official SDKs, switch the default bucket domain
+        (``<bucket>.cos.<region>.myqcloud.com``, never accelerate, custom or path-style
+        endpoints) to ``*.tencentcos.cn`` for the retries."""
+        cfg = self.config
+        host = cfg.bucket_host(bucket) if bucket is not None else ""
+        if (
+            not self.switched
+            and cfg.endpoint_url is None
+            and cfg.domain is None
+            and cfg.endpoint is None
+            and not cfg.accelerate
+            and _SWITCHABLE_HOST.match(host)
+        ):
+            self.switched = True
+            log.info("no x-cos-request-id in a failed answer: retrying on *.tencentcos.cn")
+
+    def copy_source(self, bucket: str, key: str, version_id: str | None) -> str:
+        """The ``x-cos-copy-source`` of an object: ``<bucket>.<endpoint suffix>/<key>`` (for a
+        path-style ``endpoint_url`` without a region, ``/<bucket>/<key>``)."""
+        cfg = self.config
+        path = encode_key(key)
+        if cfg.region is not None or cfg.endpoint is not None or cfg.accelerate:
+            source = f"{bucket}.{cfg.endpoint_suffix()}/{path}"
+        else:
+            source = f"/{bucket}/{path}"
+        if version_id is not None:
+            source += f"?versionId={quote(version_id, safe='')}"
+        return source

@@ -1,0 +1,341 @@
+"""Bucket configurations: one mechanism for every family (CORS, lifecycle, versioning, ...), plus
+the ACL, the policy (JSON) and inventory configurations (by id)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import Any, Generic, Literal, TypeVar
+
+import attrs
+
+from cos_async import _limits
+from cos_async._body import make_body
+from cos_async._bucket_config import (
+    BucketLoggingStatus,
+    ConfigModel,
+    CorsConfiguration,
+    DomainConfiguration,
+    EncryptionConfiguration,
+    IntelligentTieringConfiguration,
+    InventoryConfiguration,
+    LifecycleConfiguration,
+    ObjectLockConfiguration,
+    RefererConfiguration,
+    ReplicationConfiguration,
+    Tagging,
+    VersioningConfiguration,
+    WebsiteConfiguration,
+    from_xml,
+    to_xml,
+)
+from cos_async._engine import Request, RequestEngine, xml_body
+from cos_async._errors import CosClientError, InvalidArgument
+from cos_async._models import AccessControlPolicy, Grant, as_list
+from cos_async._options import Grants
+from cos_async._validate import check_bucket, check_inventory_id, check_policy
+from cos_async._xml import XMLError, text_of
+
+from ._base import OpsBase
+from .acl import get_acl, put_acl
+from .listing import is_true, paginate
+
+__all__ = ["BucketConfigOps"]
+
+_ConfigT = TypeVar("_ConfigT", bound=ConfigModel)
+
+
+@attrs.frozen
+class _Family(Generic[_ConfigT]):
+    """A bucket-configuration family: its query sub-resource and model."""
+
+    subresource: str  # "cors", "lifecycle", ...
+    model: type[_ConfigT]
+    what: str  # for docstrings: "the CORS rules"
+
+
+async def _put_config(
+    engine: RequestEngine, bucket: str, family: _Family[_ConfigT], config: _ConfigT
+) -> None:
+    check_bucket(bucket)
+    if not isinstance(config, family.model):
+        raise InvalidArgument(
+            f"config must be a {family.model.__name__}, got {type(config).__name__}"
+        )
+    config._check_put()
+    params: dict[str, str | None] = {family.subresource: None}
+    if isinstance(config, InventoryConfiguration):
+        params["id"] = config.id
+    ((root, doc),) = to_xml(config).items()
+    body, headers = xml_body(root, doc)
+    await engine.send(
+        Request(method="PUT", bucket=bucket, params=params, headers=headers, body=body)
+    )
+
+
+async def _get_config(
+    engine: RequestEngine,
+    bucket: str,
+    family: _Family[_ConfigT],
+    params: Mapping[str, str | None] | None = None,
+) -> _ConfigT:
+    check_bucket(bucket)
+    _, doc = await engine.xml(
+        Request(method="GET", bucket=bucket, params={family.subresource: None, **(params or {})}),
+        family.model.xml_root,
+    )
+    try:
+        return from_xml(family.model, doc)
+    except XMLError as exc:
+        raise CosClientError(f"COS sent a {family.model.xml_root} we cannot read: {exc}") from exc
+
+
+def _named(fn: Any, name: str, doc: str, annotations: dict[str, str]) -> None:
+    fn.__name__ = name
+    fn.__qualname__ = f"AsyncCosClient.{name}"
+    fn.__doc__ = doc
+    fn.__annotations__ = annotations
+
+
+def _putter(
+    family: _Family[_ConfigT], name: str
+) -> Callable[[BucketConfigOps, str, _ConfigT], Coroutine[Any, Any, None]]:
+    async def put(self: BucketConfigOps, bucket: str, config: _ConfigT) -> None:
+        await _put_config(self._engine, bucket, family, config)
+
+    _named(
+        put,
+        f"put_bucket_{name}",
+        f"Replace {family.what} of a bucket (``PUT ?{family.subresource}``) with ``config``, a "
+        f":class:`{family.model.__name__}` (checked when it was built).",
+        {"bucket": "str", "config": family.model.__name__, "return": "None"},
+    )
+    return put
+
+
+def _getter(
+    family: _Family[_ConfigT], name: str
+) -> Callable[[BucketConfigOps, str], Coroutine[Any, Any, _ConfigT]]:
+    async def get(self: BucketConfigOps, bucket: str) -> _ConfigT:
+        return await _get_config(self._engine, bucket, family)
+
+    _named(
+        get,
+        f"get_bucket_{name}",
+        f"{family.what[0].upper()}{family.what[1:]} of a bucket (``GET ?{family.subresource}``) "
+        f"as a :class:`{family.model.__name__}`; :class:`NoSuchConfiguration` (404) when the "
+        "bucket has none.",
+        {"bucket": "str", "return": family.model.__name__},
+    )
+    return get
+
+
+def _deleter(
+    family: _Family[Any], name: str
+) -> Callable[[BucketConfigOps, str], Coroutine[Any, Any, None]]:
+    async def delete(self: BucketConfigOps, bucket: str) -> None:
+        check_bucket(bucket)
+        await self._engine.send(
+            Request(method="DELETE", bucket=bucket, params={family.subresource: None})
+        )
+
+    _named(
+        delete,
+        f"delete_bucket_{name}",
+        f"Remove {family.what} of a bucket (``DELETE ?{family.subresource}``).",
+        {"bucket": "str", "return": "None"},
+    )
+    return delete
+
+
+_CORS = _Family("cors", CorsConfiguration, "the CORS rules")
+_LIFECYCLE = _Family("lifecycle", LifecycleConfiguration, "the lifecycle rules")
+_VERSIONING = _Family("versioning", VersioningConfiguration, "the versioning state")
+_REPLICATION = _Family("replication", ReplicationConfiguration, "the cross-bucket replication")
+_TAGGING = _Family("tagging", Tagging, "the tags")
+_WEBSITE = _Family("website", WebsiteConfiguration, "the static-website configuration")
+_INVENTORY = _Family("inventory", InventoryConfiguration, "an inventory configuration")
+_LOGGING = _Family("logging", BucketLoggingStatus, "the access-logging configuration")
+_REFERER = _Family("referer", RefererConfiguration, "the hotlink protection (referer list)")
+_DOMAIN = _Family("domain", DomainConfiguration, "the custom domains")
+_ENCRYPTION = _Family("encryption", EncryptionConfiguration, "the default encryption")
+_TIERING = _Family(
+    "intelligenttiering", IntelligentTieringConfiguration, "the intelligent-tiering configuration"
+)
+_OBJECT_LOCK = _Family("object-lock", ObjectLockConfiguration, "the object-lock configuration")
+
+
+class BucketConfigOps(OpsBase):
+    """Bucket configurations. Every family goes through :func:`_put_config` /
+    :func:`_get_config` and the models' declared XML mapping, so each public method is one line;
+    ACL, policy (JSON) and inventory (by id) are the exceptions."""
+
+    put_bucket_cors = _putter(_CORS, "cors")
+    get_bucket_cors = _getter(_CORS, "cors")
+    delete_bucket_cors = _deleter(_CORS, "cors")
+    put_bucket_lifecycle = _putter(_LIFECYCLE, "lifecycle")
+    get_bucket_lifecycle = _getter(_LIFECYCLE, "lifecycle")
+    delete_bucket_lifecycle = _deleter(_LIFECYCLE, "lifecycle")
+    put_bucket_versioning = _putter(_VERSIONING, "versioning")
+    get_bucket_versioning = _getter(_VERSIONING, "versioning")
+    put_bucket_replication = _putter(_REPLICATION, "replication")
+    get_bucket_replication = _getter(_REPLICATION, "replication")
+    delete_bucket_replication = _deleter(_REPLICATION, "replication")
+    put_bucket_tagging = _putter(_TAGGING, "tagging")
+    get_bucket_tagging = _getter(_TAGGING, "tagging")
+    delete_bucket_tagging = _deleter(_TAGGING, "tagging")
+    put_bucket_website = _putter(_WEBSITE, "website")
+    get_bucket_website = _getter(_WEBSITE, "website")
+    delete_bucket_website = _deleter(_WEBSITE, "website")
+    put_bucket_inventory = _putter(_INVENTORY, "inventory")
+    put_bucket_logging = _putter(_LOGGING, "logging")
+    get_bucket_logging = _getter(_LOGGING, "logging")
+    put_bucket_referer = _putter(_REFERER, "referer")
+    get_bucket_referer = _getter(_REFERER, "referer")
+    put_bucket_domain = _putter(_DOMAIN, "domain")
+    get_bucket_domain = _getter(_DOMAIN, "domain")
+    delete_bucket_domain = _deleter(_DOMAIN, "domain")
+    put_bucket_encryption = _putter(_ENCRYPTION, "encryption")
+    get_bucket_encryption = _getter(_ENCRYPTION, "encryption")
+    delete_bucket_encryption = _deleter(_ENCRYPTION, "encryption")
+    put_bucket_intelligent_tiering = _putter(_TIERING, "intelligent_tiering")
+    get_bucket_intelligent_tiering = _getter(_TIERING, "intelligent_tiering")
+    put_bucket_object_lock = _putter(_OBJECT_LOCK, "object_lock")
+    get_bucket_object_lock = _getter(_OBJECT_LOCK, "object_lock")
+
+    async def delete_bucket_referer(self, bucket: str) -> None:
+        """Remove the hotlink protection of a bucket. COS has no ``DELETE ?referer``: like the
+        official SDK, this puts an empty referer configuration."""
+        check_bucket(bucket)
+        await self._engine.send(
+            Request(
+                method="PUT",
+                bucket=bucket,
+                params={"referer": None},
+                headers=_EMPTY_XML_HEADERS,
+                body=make_body(b""),
+            )
+        )
+
+    async def get_bucket_inventory(self, bucket: str, inventory_id: str) -> InventoryConfiguration:
+        """One inventory configuration of a bucket, by id (:class:`NoSuchConfiguration`, 404,
+        when there is none)."""
+        check_inventory_id(inventory_id)
+        return await _get_config(self._engine, bucket, _INVENTORY, {"id": inventory_id})
+
+    async def delete_bucket_inventory(self, bucket: str, inventory_id: str) -> None:
+        """Remove one inventory configuration of a bucket, by id."""
+        check_bucket(bucket)
+        check_inventory_id(inventory_id)
+        await self._engine.send(
+            Request(method="DELETE", bucket=bucket, params={"inventory": None, "id": inventory_id})
+        )
+
+    async def list_bucket_inventory_configurations(
+        self, bucket: str
+    ) -> tuple[InventoryConfiguration, ...]:
+        """Every inventory configuration of a bucket (following continuation tokens)."""
+        check_bucket(bucket)
+
+        async def fetch(token: str | None) -> dict[str, Any]:
+            params: dict[str, str | None] = {"inventory": None}
+            if token is not None:
+                params["continuation-token"] = token
+            _, doc = await self._engine.xml(
+                Request(method="GET", bucket=bucket, params=params),
+                "ListInventoryConfigurationResult",
+            )
+            return doc
+
+        def following(doc: dict[str, Any]) -> str | None:
+            if not is_true(doc.get("IsTruncated")):
+                return None
+            token = text_of(doc.get("NextContinuationToken")) or None
+            if token is None:
+                raise CosClientError("COS sent a truncated inventory list without a token")
+            return token
+
+        found: list[InventoryConfiguration] = []
+        async for doc in paginate(fetch, None, following, "inventory listing"):
+            try:
+                found.extend(
+                    from_xml(InventoryConfiguration, d)
+                    for d in as_list(doc.get("InventoryConfiguration"))
+                )
+            except XMLError as exc:
+                raise CosClientError(f"COS sent an inventory list we cannot read: {exc}") from exc
+        return tuple(found)
+
+    async def put_bucket_policy(self, bucket: str, policy: Mapping[str, Any] | str) -> None:
+        """Replace the bucket policy: a JSON document (a mapping, or its JSON text) with a
+        non-empty ``Statement`` list whose statements each have an ``Effect`` of allow/deny."""
+        check_bucket(bucket)
+        document = check_policy(policy)
+        data = json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+        await self._engine.send(
+            Request(
+                method="PUT",
+                bucket=bucket,
+                params={"policy": None},
+                headers={"Content-Type": "application/json"},
+                body=make_body(data),
+            )
+        )
+
+    async def get_bucket_policy(self, bucket: str) -> dict[str, Any]:
+        """The bucket policy, parsed from JSON (:class:`NoSuchConfiguration`, 404, when none)."""
+        check_bucket(bucket)
+        reply = await self._engine.send(
+            Request(method="GET", bucket=bucket, params={"policy": None})
+        )
+        try:
+            document = json.loads(reply.body)
+        except ValueError as exc:
+            raise CosClientError(f"COS sent a bucket policy that is not JSON: {exc}") from exc
+        if not isinstance(document, dict):
+            raise CosClientError("COS sent a bucket policy that is not a JSON object")
+        return document
+
+    async def delete_bucket_policy(self, bucket: str) -> None:
+        """Remove the bucket policy."""
+        check_bucket(bucket)
+        await self._engine.send(Request(method="DELETE", bucket=bucket, params={"policy": None}))
+
+    async def put_bucket_acl(
+        self,
+        bucket: str,
+        *,
+        acl: Literal["private", "public-read", "public-read-write"] | None = None,
+        grant_read: str | None = None,
+        grant_write: str | None = None,
+        grant_read_acp: str | None = None,
+        grant_write_acp: str | None = None,
+        grant_full_control: str | None = None,
+        grants: Iterable[Grant] | None = None,
+        owner_id: str | None = None,
+    ) -> None:
+        """Set a bucket's ACL: a canned ``acl`` and/or ``grant_*`` headers (``id="qcs::cam::
+        uin/<uin>:uin/<uin>"``, comma-separated), or a full list of ``grants`` (an
+        AccessControlPolicy document; ``owner_id`` defaults to the first grantee)."""
+        check_bucket(bucket)
+        headers = Grants(
+            allowed=_limits.BUCKET_ACLS,
+            acl=acl,
+            read=grant_read,
+            write=grant_write,
+            read_acp=grant_read_acp,
+            write_acp=grant_write_acp,
+            full_control=grant_full_control,
+        )
+        await put_acl(self._engine, bucket, None, headers, grants, owner_id, "put_bucket_acl")
+
+    async def get_bucket_acl(self, bucket: str) -> AccessControlPolicy:
+        """A bucket's ACL: the owner and the grants."""
+        check_bucket(bucket)
+        return await get_acl(self._engine, bucket, None)
+
+
+_EMPTY_XML_HEADERS = {
+    "Content-Type": "application/xml",
+    "Content-MD5": "1B2M2Y8AsgTpgAmY7PhCfg==",  # MD5 of no bytes
+}

@@ -1,0 +1,322 @@
+"""Listings: objects and object versions, and :func:`paginate`, the one pagination loop of every
+listing (objects, versions, parts, multipart uploads, inventory configurations)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+from cos_async._engine import Request, RequestEngine
+from cos_async._errors import CosClientError
+from cos_async._models import (
+    ListObjectsPage,
+    ListObjectVersionsPage,
+    ObjectInfo,
+    ObjectVersionInfo,
+    as_list,
+    parse_iso_date,
+)
+from cos_async._validate import check_bucket, check_page_size
+from cos_async._xml import text_of
+
+from ._base import OpsBase
+
+__all__ = [
+    "ListingOps",
+    "common_prefixes",
+    "decoder",
+    "is_true",
+    "list_objects",
+    "list_objects_page",
+    "list_objects_pages",
+    "listing_params",
+    "paginate",
+]
+
+M = TypeVar("M")
+P = TypeVar("P")
+
+
+def _differs(old: Any, new: Any) -> bool:
+    return bool(new != old)
+
+
+async def paginate(
+    fetch: Callable[[M], Awaitable[P]],
+    first: M,
+    following: Callable[[P], M | None],
+    what: str,
+    *,
+    advanced: Callable[[M, M], bool] = _differs,
+) -> AsyncIterator[P]:
+    """Every page of a listing: ``fetch(marker)`` from ``first`` while ``following(page)`` gives
+    the next marker (``None``: the last page). A marker that does not advance (``advanced(old,
+    new)`` false: the same one again, or one that goes backwards where markers are ordered)
+    raises :class:`CosClientError` instead of looping forever."""
+    marker = first
+    while True:
+        page = await fetch(marker)
+        yield page
+        nxt = following(page)
+        if nxt is None:
+            return
+        if not advanced(marker, nxt):
+            raise CosClientError(f"{what} did not advance: next marker {nxt!r} after {marker!r}")
+        marker = nxt
+
+
+def listing_params(
+    fixed: Mapping[str, str | None], optional: Iterable[tuple[str, str]]
+) -> dict[str, str | None]:
+    """Query parameters of a listing: ``fixed`` ones, plus the ``optional`` ones that are set.
+    Keys are always asked URL-encoded (any character survives XML) and decoded by the reader."""
+    params: dict[str, str | None] = {**fixed, "encoding-type": "url"}
+    params.update((name, value) for name, value in optional if value)
+    return params
+
+
+def decoder(doc: Mapping[str, Any]) -> Callable[[str], str]:
+    return unquote if text_of(doc.get("EncodingType")) == "url" else _identity
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def common_prefixes(doc: Mapping[str, Any], decode: Callable[[str], str]) -> tuple[str, ...]:
+    return tuple(decode(text_of(p.get("Prefix"))) for p in as_list(doc.get("CommonPrefixes")))
+
+
+def is_true(text: Any) -> bool:
+    return text_of(text).lower() == "true"
+
+
+async def list_objects_page(
+    engine: RequestEngine,
+    bucket: str,
+    *,
+    prefix: str = "",
+    delimiter: str = "",
+    marker: str = "",
+    max_keys: str = "1000",
+) -> ListObjectsPage:
+    """GET Bucket: one page of a listing (keys asked URL-encoded and decoded here)."""
+    params = listing_params(
+        {"max-keys": max_keys},
+        (("prefix", prefix), ("delimiter", delimiter), ("marker", marker)),
+    )
+    reply, doc = await engine.xml(
+        Request(method="GET", bucket=bucket, params=params), "ListBucketResult"
+    )
+    decode = decoder(doc)
+    objects = tuple(
+        ObjectInfo(
+            key=decode(text_of(c.get("Key"))),
+            size=int(text_of(c.get("Size")) or 0),
+            etag=text_of(c.get("ETag")),
+            last_modified=parse_iso_date(text_of(c.get("LastModified"))),
+            storage_class=text_of(c.get("StorageClass")) or "STANDARD",
+            owner_id=text_of((c.get("Owner") or {}).get("ID")) or None,
+        )
+        for c in as_list(doc.get("Contents"))
+    )
+    prefixes = common_prefixes(doc, decode)
+    truncated = is_true(doc.get("IsTruncated"))
+    next_marker = decode(text_of(doc.get("NextMarker"))) or None
+    if truncated and next_marker is None:
+        last = [o.key for o in objects] + list(prefixes)
+        next_marker = max(last) if last else None
+    return ListObjectsPage(
+        request_id=reply.request_id,
+        headers=reply.headers,
+        objects=objects,
+        common_prefixes=prefixes,
+        is_truncated=truncated,
+        next_marker=next_marker,
+        prefix=prefix,
+        delimiter=delimiter,
+        marker=marker,
+    )
+
+
+def list_objects_pages(
+    engine: RequestEngine,
+    bucket: str,
+    *,
+    prefix: str = "",
+    delimiter: str = "",
+    marker: str = "",
+    page_size: str = "1000",
+) -> AsyncIterator[ListObjectsPage]:
+    """Every page of a listing, following the markers."""
+
+    def fetch(after: str) -> Awaitable[ListObjectsPage]:
+        return list_objects_page(
+            engine, bucket, prefix=prefix, delimiter=delimiter, marker=after, max_keys=page_size
+        )
+
+    def following(page: ListObjectsPage) -> str | None:
+        return page.next_marker if page.is_truncated and page.next_marker else None
+
+    return paginate(fetch, marker, following, "listing", advanced=_after)
+
+
+async def list_objects(
+    engine: RequestEngine, bucket: str, *, prefix: str = ""
+) -> AsyncIterator[ObjectInfo]:
+    """Every object under ``prefix``."""
+    async for page in list_objects_pages(engine, bucket, prefix=prefix):
+        for obj in page.objects:
+            yield obj
+
+
+class ListingOps(OpsBase):
+    """Objects and their versions."""
+
+    async def list_objects_page(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        marker: str = "",
+        max_keys: int = 1000,
+    ) -> ListObjectsPage:
+        """One page of a listing (at most ``max_keys`` <= 1000 entries), starting after ``marker``.
+        Keys are fetched URL-encoded (so any character survives XML) and decoded here."""
+        check_bucket(bucket)
+        return await list_objects_page(
+            self._engine,
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            marker=marker,
+            max_keys=check_page_size("max_keys", max_keys),
+        )
+
+    async def list_objects_pages(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        marker: str = "",
+        page_size: int = 1000,
+    ) -> AsyncIterator[ListObjectsPage]:
+        """Every page of a listing (common prefixes included), following the markers."""
+        check_bucket(bucket)
+        pages = list_objects_pages(
+            self._engine,
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            marker=marker,
+            page_size=check_page_size("max_keys", page_size),
+        )
+        async for page in pages:
+            yield page
+
+    async def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        marker: str = "",
+        page_size: int = 1000,
+    ) -> AsyncIterator[ObjectInfo]:
+        """Every object under ``prefix`` (all pages). With a ``delimiter``, objects below the next
+        delimiter are grouped into common prefixes, which :meth:`list_objects_pages` returns."""
+        async for page in self.list_objects_pages(
+            bucket, prefix=prefix, delimiter=delimiter, marker=marker, page_size=page_size
+        ):
+            for obj in page.objects:
+                yield obj
+
+    async def list_object_versions_page(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
+    ) -> ListObjectVersionsPage:
+        """One page of object versions and delete markers, after ``key_marker`` / ``version_id_marker``."""
+        check_bucket(bucket)
+        params = listing_params(
+            {"versions": None, "max-keys": check_page_size("max_keys", max_keys)},
+            (
+                ("prefix", prefix),
+                ("delimiter", delimiter),
+                ("key-marker", key_marker),
+                ("version-id-marker", version_id_marker),
+            ),
+        )
+        reply, doc = await self._engine.xml(
+            Request(method="GET", bucket=bucket, params=params), "ListVersionsResult"
+        )
+        decode = decoder(doc)
+        versions: list[ObjectVersionInfo] = []
+        for kind in ("Version", "DeleteMarker"):
+            for v in as_list(doc.get(kind)):
+                size = text_of(v.get("Size"))
+                versions.append(
+                    ObjectVersionInfo(
+                        key=decode(text_of(v.get("Key"))),
+                        version_id=text_of(v.get("VersionId")),
+                        is_latest=is_true(v.get("IsLatest")),
+                        is_delete_marker=kind == "DeleteMarker",
+                        last_modified=parse_iso_date(text_of(v.get("LastModified"))),
+                        size=int(size) if size.isdigit() else 0,
+                        etag=text_of(v.get("ETag")) or None,
+                        storage_class=text_of(v.get("StorageClass")) or None,
+                    )
+                )
+        versions.sort(
+            key=lambda v: (
+                v.key,
+                not v.is_latest,
+                -(v.last_modified.timestamp() if v.last_modified else 0),
+            )
+        )
+        return ListObjectVersionsPage(
+            request_id=reply.request_id,
+            headers=reply.headers,
+            versions=tuple(versions),
+            common_prefixes=common_prefixes(doc, decode),
+            is_truncated=is_true(doc.get("IsTruncated")),
+            next_key_marker=decode(text_of(doc.get("NextKeyMarker"))) or None,
+            next_version_id_marker=text_of(doc.get("NextVersionIdMarker")) or None,
+        )
+
+    async def list_object_versions(
+        self, bucket: str, *, prefix: str = "", delimiter: str = "", page_size: int = 1000
+    ) -> AsyncIterator[ObjectVersionInfo]:
+        """Every version and delete marker under ``prefix`` (all pages)."""
+
+        def fetch(markers: tuple[str, str]) -> Awaitable[ListObjectVersionsPage]:
+            return self.list_object_versions_page(
+                bucket,
+                prefix=prefix,
+                delimiter=delimiter,
+                key_marker=markers[0],
+                version_id_marker=markers[1],
+                max_keys=page_size,
+            )
+
+        def following(page: ListObjectVersionsPage) -> tuple[str, str] | None:
+            if not page.is_truncated or page.next_key_marker is None:
+                return None
+            return page.next_key_marker, page.next_version_id_marker or ""
+
+        async for page in paginate(fetch, ("", ""), following, "version listing"):
+            for v in page.versions:
+                yield v
+
+
+def _after(old: str, new: str) -> bool:
+    """Keys are listed in order: the next marker must come after the last one."""
+    return new > old

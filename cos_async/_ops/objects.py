@@ -1,0 +1,601 @@
+"""Objects: put, append, get, head, delete, copy. The typed functions here are what the transfers
+call (with option bundles already checked); :class:`ObjectOps` checks a caller's arguments and
+builds the bundles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Literal
+
+from cos_async import _limits
+from cos_async._body import Body, ObjectBody, RangeSink, RequestBody, make_body
+from cos_async._engine import Request, RequestEngine, xml_body
+from cos_async._errors import CosTransportError, IntegrityError, InvalidArgument, NoSuchKey
+from cos_async._models import (
+    AppendObjectResult,
+    CopyObjectResult,
+    DeletedObject,
+    DeleteError,
+    DeleteObjectResult,
+    DeleteObjectsResult,
+    ObjectMeta,
+    PutObjectResult,
+    StorageClass,
+    as_list,
+    parse_crc,
+    parse_iso_date,
+)
+from cos_async._options import (
+    CopySource,
+    PartOptions,
+    ReadConditions,
+    WriteOptions,
+    checked_extra_headers,
+    sse_customer_headers,
+    takes_read_conditions,
+    takes_write_options,
+)
+from cos_async._transport import Response
+from cos_async._validate import (
+    DateLike,
+    check_bucket,
+    check_byte_range,
+    check_key,
+    check_single_line,
+)
+from cos_async._xml import text_of
+
+from ._base import OpsBase
+from .listing import is_true
+
+__all__ = [
+    "ObjectOps",
+    "copy_object",
+    "crc_check",
+    "delete_object",
+    "get_range_into",
+    "head_object",
+    "put_object",
+]
+
+_NO_WRITE = WriteOptions()
+_NO_PART = PartOptions()
+_NO_CONDITIONS = ReadConditions()
+_RESPONSE_OVERRIDES = (
+    "response_content_type",
+    "response_content_disposition",
+    "response_content_encoding",
+    "response_content_language",
+    "response_cache_control",
+    "response_expires",
+)
+
+
+# --- the typed operations ---------------------------------------------------------------------
+
+
+def crc_check(body: RequestBody, what: str) -> Callable[[Response], None]:
+    """The check of a data upload's answer: the CRC-64 COS stored is the one sent."""
+
+    def check(resp: Response) -> None:
+        server = parse_crc(resp.headers.get("x-cos-hash-crc64ecma"))
+        if server is not None and server != body.crc.value:
+            raise IntegrityError(
+                f"{what}: COS stored CRC64 {server} but {body.crc.value} was sent "
+                f"({body.crc.length} bytes)"
+            )
+
+    return check
+
+
+async def put_object(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    body: RequestBody,
+    *,
+    write: WriteOptions = _NO_WRITE,
+    part: PartOptions = _NO_PART,
+    content_md5: bool = False,
+    extra: Mapping[str, str] | None = None,
+) -> PutObjectResult:
+    """PUT Object: ``body`` in one request, its CRC-64 checked against what COS stored."""
+    headers = write.headers(key)
+    headers.update(part.headers())
+    if extra:
+        headers.update(extra)
+    if content_md5:
+        headers["Content-MD5"] = await body.content_md5()
+    reply = await engine.send(
+        Request(
+            method="PUT",
+            bucket=bucket,
+            key=key,
+            headers=headers,
+            body=body,
+            verify=crc_check(body, f"PUT {key}"),
+        )
+    )
+    h = reply.headers
+    return PutObjectResult(
+        request_id=reply.request_id,
+        headers=h,
+        etag=h.get("ETag", ""),
+        crc64=parse_crc(h.get("x-cos-hash-crc64ecma")),
+        version_id=h.get("x-cos-version-id"),
+    )
+
+
+async def head_object(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    *,
+    version_id: str | None = None,
+    conditions: ReadConditions = _NO_CONDITIONS,
+    sse_customer_key: bytes | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> ObjectMeta:
+    headers = conditions.headers()
+    headers.update(sse_customer_headers(sse_customer_key))
+    if extra:
+        headers.update(extra)
+    params = {"versionId": version_id} if version_id is not None else {}
+    reply = await engine.send(
+        Request(method="HEAD", bucket=bucket, key=key, params=params, headers=headers)
+    )
+    return ObjectMeta.from_headers(reply.headers, reply.request_id)
+
+
+async def get_range_into(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    sink: RangeSink,
+    *,
+    if_match: str | None,
+    version_id: str | None,
+    part: PartOptions,
+    on_bytes: Callable[[int], None] | None,
+) -> ObjectMeta:
+    """GET bytes ``[sink.offset, sink.offset + sink.length)`` straight into the sink's file
+    (for ``download_file``; the transport takes its threaded path unless a proxy is configured).
+    Retries like every request; the caller checks ``sink.written`` and ``sink.crc``."""
+    headers = ReadConditions(if_match=if_match).headers()
+    headers.update(part.headers())
+    headers["Range"] = f"bytes={sink.offset}-{sink.offset + sink.length - 1}"
+    params = {"versionId": version_id} if version_id is not None else {}
+    resp = await engine.open(
+        Request(
+            method="GET",
+            bucket=bucket,
+            key=key,
+            params=params,
+            headers=headers,
+            sink=sink,
+            on_bytes=on_bytes,
+        )
+    )
+    resp.release()
+    if resp.status != 206 and not (
+        resp.status == 200 and sink.offset == 0 and sink.written == sink.length
+    ):
+        raise CosTransportError(
+            f"GET {bucket}/{key} with Range {headers['Range']}: COS answered {resp.status}"
+        )
+    return ObjectMeta.from_headers(resp.headers, resp.request_id)
+
+
+async def copy_object(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    source: CopySource,
+    *,
+    metadata_directive: Literal["Copy", "Replaced"] = "Copy",
+    write: WriteOptions = _NO_WRITE,
+    conditions: ReadConditions = _NO_CONDITIONS,
+    part: PartOptions = _NO_PART,
+    extra: Mapping[str, str] | None = None,
+) -> CopyObjectResult:
+    """PUT Object - Copy (up to 5 GB). ``write`` describes the copy (its content headers and
+    metadata only with ``"Replaced"``; without a storage class the copy is STANDARD, as COS
+    documents); ``conditions`` apply to the source; ``part`` is the copy's traffic limit and
+    SSE-C key."""
+    if metadata_directive not in ("Copy", "Replaced"):
+        raise InvalidArgument(
+            f"metadata_directive must be 'Copy' or 'Replaced', got {metadata_directive!r}"
+        )
+    if metadata_directive == "Copy" and write.describes_content:
+        raise InvalidArgument("content headers and metadata need metadata_directive='Replaced'")
+    headers = write.headers(key if metadata_directive == "Replaced" else None)
+    headers.update(part.headers())
+    if extra:
+        headers.update(extra)
+    headers.update(source.headers(engine.endpoint))
+    headers["x-cos-metadata-directive"] = metadata_directive
+    headers.update(conditions.copy_source_headers())
+    reply, doc = await engine.xml(
+        Request(method="PUT", bucket=bucket, key=key, headers=headers, late_error=True),
+        "CopyObjectResult",
+    )
+    h = reply.headers
+    return CopyObjectResult(
+        request_id=reply.request_id,
+        headers=h,
+        etag=text_of(doc.get("ETag")),
+        last_modified=parse_iso_date(text_of(doc.get("LastModified"))),
+        crc64=parse_crc(h.get("x-cos-hash-crc64ecma")) or parse_crc(text_of(doc.get("CRC64"))),
+        version_id=h.get("x-cos-version-id") or text_of(doc.get("VersionId")) or None,
+        source_version_id=h.get("x-cos-copy-source-version-id"),
+    )
+
+
+async def delete_object(
+    engine: RequestEngine, bucket: str, key: str, *, version_id: str | None = None
+) -> DeleteObjectResult:
+    params = {"versionId": version_id} if version_id is not None else {}
+    reply = await engine.send(Request(method="DELETE", bucket=bucket, key=key, params=params))
+    h = reply.headers
+    return DeleteObjectResult(
+        request_id=reply.request_id,
+        headers=h,
+        version_id=h.get("x-cos-version-id"),
+        delete_marker=h.get("x-cos-delete-marker", "").lower() == "true",
+    )
+
+
+async def delete_objects(
+    engine: RequestEngine,
+    bucket: str,
+    items: Sequence[tuple[str, str | None]],
+    *,
+    quiet: bool,
+) -> DeleteObjectsResult:
+    """DELETE Multiple Objects, :data:`~cos_async._limits.DELETE_BATCH` keys per request."""
+    deleted: list[DeletedObject] = []
+    errors: list[DeleteError] = []
+    request_ids: list[str] = []
+    for off in range(0, len(items), _limits.DELETE_BATCH):
+        batch = items[off : off + _limits.DELETE_BATCH]
+        objects = [{"Key": k, **({"VersionId": v} if v is not None else {})} for k, v in batch]
+        body, headers = xml_body(
+            "Delete", {"Quiet": "true" if quiet else "false", "Object": objects}
+        )
+        reply, doc = await engine.xml(
+            Request(
+                method="POST",
+                bucket=bucket,
+                params={"delete": None},
+                headers=headers,
+                body=body,
+            ),
+            "DeleteResult",
+        )
+        if reply.request_id:
+            request_ids.append(reply.request_id)
+        for d in as_list(doc.get("Deleted")):
+            deleted.append(
+                DeletedObject(
+                    key=text_of(d.get("Key")),
+                    version_id=text_of(d.get("VersionId")) or None,
+                    delete_marker=is_true(d.get("DeleteMarker")),
+                    delete_marker_version_id=text_of(d.get("DeleteMarkerVersionId")) or None,
+                )
+            )
+        for e in as_list(doc.get("Error")):
+            errors.append(
+                DeleteError(
+                    key=text_of(e.get("Key")),
+                    code=text_of(e.get("Code")),
+                    message=text_of(e.get("Message")),
+                    version_id=text_of(e.get("VersionId")) or None,
+                )
+            )
+    return DeleteObjectsResult(
+        deleted=tuple(deleted), errors=tuple(errors), request_ids=tuple(request_ids)
+    )
+
+
+def delete_items(keys: Iterable[str | tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """The keys of ``delete_objects`` as ``(key, version_id)`` pairs, checked."""
+    if isinstance(keys, str | bytes):
+        raise InvalidArgument(f"keys must be an iterable of keys, not one key: {keys!r}")
+    items: list[tuple[str, str | None]] = []
+    for item in keys:
+        if isinstance(item, tuple) and len(item) == 2:
+            key, vid = item
+        elif isinstance(item, str):
+            key, vid = item, None
+        else:
+            raise InvalidArgument(f"keys must hold keys or (key, version_id) pairs: {item!r}")
+        check_key(key)
+        items.append((key, vid))
+    return items
+
+
+# --- the public methods -----------------------------------------------------------------------
+
+
+class ObjectOps(OpsBase):
+    """Objects: write, read, delete, copy."""
+
+    @takes_write_options
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: Body,
+        *,
+        content_type: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        cache_control: str | None = None,
+        expires: DateLike | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: StorageClass | str | None = None,
+        acl: Literal["default", "private", "public-read"] | None = None,
+        grant_read: str | None = None,
+        grant_read_acp: str | None = None,
+        grant_write_acp: str | None = None,
+        grant_full_control: str | None = None,
+        tagging: Mapping[str, str] | None = None,
+        traffic_limit: int | None = None,
+        content_md5: bool = False,
+        sse: Literal["AES256", "cos/kms"] | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_kms_context: str | None = None,
+        sse_customer_key: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> PutObjectResult:
+        """Upload ``data`` (bytes, memoryview, a path, a binary file, or a sync/async iterable of
+        bytes, sent chunked) in one request (up to 5 GB). The CRC64 COS reports is checked against
+        what was sent; a replayable body is re-sent on a mismatch."""
+        check_bucket(bucket)
+        check_key(key)
+        body = make_body(data)
+        return await put_object(
+            self._engine,
+            bucket,
+            key,
+            body,
+            write=WriteOptions.from_arguments(locals()),
+            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+            content_md5=content_md5,
+            extra=checked_extra_headers(extra_headers),
+        )
+
+    async def append_object(
+        self,
+        bucket: str,
+        key: str,
+        data: Body,
+        *,
+        position: int,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: StorageClass | str | None = None,
+        traffic_limit: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AppendObjectResult:
+        """Append to an appendable object; ``position`` must be its current length (0 creates it).
+        Returns the next position. ``PositionNotEqualToLength`` when it is not."""
+        check_bucket(bucket)
+        check_key(key)
+        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+            raise InvalidArgument(f"position must be an integer >= 0, got {position!r}")
+        body = make_body(data)
+        if position == 0:
+            write = WriteOptions(
+                content_type=content_type, metadata=metadata, storage_class=storage_class
+            )
+            headers = write.headers(key)
+        elif content_type is not None or metadata or storage_class is not None:
+            raise InvalidArgument(
+                "content_type, metadata and storage_class apply only at position 0"
+            )
+        else:
+            headers = {}
+        headers.update(PartOptions(traffic_limit=traffic_limit).headers())
+        headers.update(checked_extra_headers(extra_headers))
+        reply = await self._engine.send(
+            Request(
+                method="POST",
+                bucket=bucket,
+                key=key,
+                params={"append": None, "position": str(position)},
+                headers=headers,
+                body=body,
+            )
+        )
+        h = reply.headers
+        nxt = h.get("x-cos-next-append-position", "")
+        return AppendObjectResult(
+            request_id=reply.request_id,
+            headers=h,
+            etag=h.get("ETag", ""),
+            next_position=int(nxt) if nxt.isdigit() else position + (body.crc.length or 0),
+            crc64=parse_crc(h.get("x-cos-hash-crc64ecma")),
+        )
+
+    @takes_read_conditions
+    async def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        range: tuple[int, int | None] | None = None,
+        version_id: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: DateLike | None = None,
+        if_unmodified_since: DateLike | None = None,
+        response_content_type: str | None = None,
+        response_content_disposition: str | None = None,
+        response_content_encoding: str | None = None,
+        response_content_language: str | None = None,
+        response_cache_control: str | None = None,
+        response_expires: str | None = None,
+        traffic_limit: int | None = None,
+        sse_customer_key: bytes | None = None,
+        verify_crc: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ObjectBody:
+        """Open an object for reading: returns an :class:`ObjectBody` to stream, read or save.
+
+        ``range=(first, last)`` asks for bytes ``first..last`` inclusive (``last=None``: to the
+        end). A complete read is checked against the object's CRC64 (``verify_crc``).
+        ``NotModified`` / ``PreconditionFailed`` when a condition does not hold.
+        """
+        check_bucket(bucket)
+        check_key(key)
+        arguments = locals()
+        headers = ReadConditions.from_arguments(arguments).headers()
+        headers.update(
+            PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key).headers()
+        )
+        headers.update(checked_extra_headers(extra_headers))
+        if range is not None:
+            first, last = check_byte_range("range", range, open_end=True)
+            headers["Range"] = f"bytes={first}-{'' if last is None else last}"
+        params: dict[str, str | None] = {}
+        if version_id is not None:
+            params["versionId"] = version_id
+        for name in _RESPONSE_OVERRIDES:
+            value = arguments[name]
+            if value is not None:
+                params[name.replace("_", "-")] = check_single_line(name, value)
+        resp = await self._engine.open(
+            Request(method="GET", bucket=bucket, key=key, params=params, headers=headers)
+        )
+        meta = ObjectMeta.from_headers(resp.headers, resp.request_id)
+        length_text = resp.headers.get("Content-Length", "")
+        expected = int(length_text) if length_text.isdigit() else None
+        partial = resp.status == 206
+        return ObjectBody(
+            meta,
+            resp.iter_body,
+            resp.release_or_close,
+            verify_crc=verify_crc and not partial,
+            expected_length=expected,
+        )
+
+    @takes_read_conditions
+    async def head_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: DateLike | None = None,
+        if_unmodified_since: DateLike | None = None,
+        sse_customer_key: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ObjectMeta:
+        """The object's metadata (``NoSuchKey`` if absent)."""
+        check_bucket(bucket)
+        check_key(key)
+        return await head_object(
+            self._engine,
+            bucket,
+            key,
+            version_id=version_id,
+            conditions=ReadConditions.from_arguments(locals()),
+            sse_customer_key=sse_customer_key,
+            extra=checked_extra_headers(extra_headers),
+        )
+
+    async def object_exists(self, bucket: str, key: str, *, version_id: str | None = None) -> bool:
+        """True if the object exists (other errors, such as AccessDenied, are raised)."""
+        try:
+            await self.head_object(bucket, key, version_id=version_id)
+        except NoSuchKey:
+            return False
+        return True
+
+    async def delete_object(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> DeleteObjectResult:
+        """Delete an object (or one version). Deleting a missing key succeeds."""
+        check_bucket(bucket)
+        check_key(key)
+        return await delete_object(self._engine, bucket, key, version_id=version_id)
+
+    async def delete_objects(
+        self,
+        bucket: str,
+        keys: Iterable[str | tuple[str, str | None]],
+        *,
+        quiet: bool = False,
+    ) -> DeleteObjectsResult:
+        """Delete any number of keys (or ``(key, version_id)`` pairs), 1000 per request.
+
+        Failures of single keys are reported in ``errors`` (not raised); ``quiet`` asks COS to
+        list only the failures."""
+        check_bucket(bucket)
+        return await delete_objects(self._engine, bucket, delete_items(keys), quiet=quiet)
+
+    @takes_write_options
+    @takes_read_conditions
+    async def copy_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        source_bucket: str,
+        source_key: str,
+        source_version_id: str | None = None,
+        metadata_directive: Literal["Copy", "Replaced"] = "Copy",
+        content_type: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        cache_control: str | None = None,
+        expires: DateLike | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: StorageClass | str | None = None,
+        acl: Literal["default", "private", "public-read"] | None = None,
+        grant_read: str | None = None,
+        grant_full_control: str | None = None,
+        tagging: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: DateLike | None = None,
+        if_unmodified_since: DateLike | None = None,
+        traffic_limit: int | None = None,
+        sse: Literal["AES256", "cos/kms"] | None = None,
+        sse_customer_key: bytes | None = None,
+        source_sse_customer_key: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        grant_read_acp: str | None = None,
+        grant_write_acp: str | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_kms_context: str | None = None,
+    ) -> CopyObjectResult:
+        """Copy (up to 5 GB) from ``source_bucket/source_key`` to ``bucket/key``.
+
+        ``metadata_directive="Copy"`` keeps the source's metadata (the content/metadata arguments
+        are then refused); ``"Replaced"`` sets them. ``if_*`` are conditions on the source.
+        Without ``storage_class`` the copy is STANDARD (COS does not keep the source's class)."""
+        check_bucket(bucket)
+        check_key(key)
+        arguments = locals()
+        return await copy_object(
+            self._engine,
+            bucket,
+            key,
+            CopySource(
+                bucket=source_bucket,
+                key=source_key,
+                version_id=source_version_id,
+                sse_customer_key=source_sse_customer_key,
+            ),
+            metadata_directive=metadata_directive,
+            write=WriteOptions.from_arguments(arguments),
+            conditions=ReadConditions.from_arguments(arguments),
+            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+            extra=checked_extra_headers(extra_headers),
+        )

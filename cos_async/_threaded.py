@@ -1,0 +1,333 @@
+"""The blocking bulk-data path of large transfers.
+
+The bulk data of large transfers (the parts of ``upload_file``, the ranges of ``download_file``)
+goes through :class:`ThreadedPath`: the whole exchange runs on a blocking ``http.client``
+connection in a worker thread of the client's own pool, with the part's bytes read from (or
+written to) a reusable buffer there. Sending, receiving, CRC-64 and file writes all release the
+GIL, so the bytes move on every core, where one event loop moves them on one: on a 2-core machine
+this path receives a file at about twice the rate of aiohttp at half the CPU
+(``docs/transfers.md``). Requests, signing, retries, hooks and errors stay on the event loop,
+shared with the aiohttp path; a cancelled exchange has its socket shut down and is waited for, so
+no thread touches a buffer or a file descriptor after its coroutine returned.
+
+:class:`~cos_async._transport.AiohttpTransport` decides which request takes this path (a body
+that sends itself, or a range written into a file); nothing above the transport knows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import http.client
+import socket
+import ssl
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import cast
+from urllib.parse import urlsplit
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ._body import RangeSink, ThreadedBody
+from ._config import CosConfig
+from ._errors import CosClientError, CosTimeoutError, CosTransportError
+from ._transport import HttpRequest, Response
+
+__all__ = ["NOTIFY_INTERVAL", "ThreadedPath", "ThreadedResponse"]
+
+
+class ThreadedResponse(Response):
+    """The answer of a threaded exchange: its body was read in the worker thread (into the
+    :class:`RangeSink` for a successful ranged GET, else into memory)."""
+
+    def __init__(self, status: int, headers: CIMultiDictProxy[str], body: bytes, what: str):
+        self.status = status
+        self.headers = headers
+        self.what = what
+        self._body = body
+
+    async def read(self, limit: int = 64 * 1024 * 1024) -> bytes:
+        if len(self._body) > limit:
+            raise CosTransportError(f"{self.what}: response body larger than {limit} bytes")
+        return self._body
+
+    async def iter_body(self) -> AsyncGenerator[bytes, None]:
+        if self._body:
+            yield self._body
+
+
+class _Exchange:
+    """One threaded exchange in flight: lets the event loop shut its socket down."""
+
+    def __init__(self) -> None:
+        self.conn: http.client.HTTPConnection | None = None
+        self.aborted = False
+
+    def abort(self) -> None:
+        self.aborted = True
+        conn = self.conn
+        sock = getattr(conn, "sock", None) if conn is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _ThreadedPool:
+    """Blocking keep-alive connections per (scheme, host, port), for worker threads."""
+
+    def __init__(self, config: CosConfig, tls: ssl.SSLContext | None = None) -> None:
+        self.config = config
+        #: the TLS settings of https connections (set before the first https exchange)
+        self.tls = tls
+        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=config.pool_size, thread_name_prefix="cos-async-io"
+        )
+
+    def checkout(self, origin: tuple[str, str, int]) -> tuple[http.client.HTTPConnection, bool]:
+        """A connection to ``origin`` and whether it was used before (idle in the pool)."""
+        with self._lock:
+            idle = self._idle.get(origin)
+            if idle:
+                return idle.pop(), True
+        scheme, host, port = origin
+        timeout = self.config.connect_timeout
+        if scheme == "https":
+            if self.tls is None:
+                raise CosClientError("an https connection was asked for before its TLS settings")
+            return (
+                http.client.HTTPSConnection(host, port, timeout=timeout, context=self.tls),
+                False,
+            )
+        return http.client.HTTPConnection(host, port, timeout=timeout), False
+
+    def checkin(self, origin: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if not self._closed and len(idle) < self.config.pool_size:
+                idle.append(conn)
+                return
+        conn.close()  # the pool is full, or closed while this exchange was running
+
+    def idle(self) -> list[http.client.HTTPConnection]:
+        with self._lock:
+            return [c for conns in self._idle.values() for c in conns]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns = [c for idle in self._idle.values() for c in idle]
+            self._idle.clear()
+        for conn in conns:
+            conn.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+#: how often at most a worker thread tells the event loop of the bytes it moved: each telling
+#: wakes the loop, and one per 1 MiB buffer cost about 0.08 client CPU s/GiB on the 2-core CI VM
+NOTIFY_INTERVAL = 0.05
+
+
+def _ignore_bytes(n: int) -> None:
+    """The worker's byte counter when nobody listens."""
+
+
+class _Notifier:
+    """Counts bytes in the worker thread and hands them to ``callback`` on the event loop at
+    most every :data:`NOTIFY_INTERVAL` seconds; :meth:`flush` (on the loop, once the worker is
+    done) hands over the rest."""
+
+    __slots__ = ("_callback", "_interval", "_last", "_loop", "_pending")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        callback: Callable[[int], None],
+        interval: float = NOTIFY_INTERVAL,
+    ) -> None:
+        self._loop = loop
+        self._callback = callback
+        self._interval = interval
+        self._last = time.monotonic()
+        self._pending = 0
+
+    def __call__(self, n: int) -> None:  # in the worker thread
+        self._pending += n
+        now = time.monotonic()
+        if now - self._last >= self._interval:
+            self._last = now
+            moved, self._pending = self._pending, 0
+            self._loop.call_soon_threadsafe(self._callback, moved)
+
+    def flush(self) -> None:  # on the loop
+        moved, self._pending = self._pending, 0
+        if moved:
+            self._callback(moved)
+
+
+def _exchange(
+    pool: _ThreadedPool,
+    box: _Exchange,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: ThreadedBody | None,
+    sink: RangeSink | None,
+    read_timeout: float,
+    notify: Callable[[int], None],
+) -> ThreadedResponse:
+    """The whole request/response exchange, in a worker thread."""
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    host = parts.hostname or ""
+    port = parts.port or (443 if scheme == "https" else 80)
+    origin = (scheme, host, port)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    what = f"{method} {host}{parts.path}"
+    for fresh_retry in (False, True):
+        conn, reused = pool.checkout(origin)
+        box.conn = conn
+        if box.aborted:
+            conn.close()
+            raise CosTransportError(f"{what}: cancelled")
+        try:
+            if conn.sock is None:
+                conn.connect()
+            assert conn.sock is not None
+            conn.sock.settimeout(read_timeout)
+            conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            if body is not None:
+                body.send_to(conn.send, notify)
+            resp = conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            conn.close()
+            if reused and not fresh_retry and not box.aborted:
+                continue  # a keep-alive connection the server had closed: once more, fresh
+            raise _mapped(what, exc, box) from exc
+        except BaseException as exc:
+            conn.close()
+            raise _mapped(what, exc, box) from exc
+        break
+    try:
+        status = resp.status
+        hdrs = CIMultiDictProxy(CIMultiDict(resp.getheaders()))
+        data = b""
+        if sink is not None and 200 <= status < 300:
+            sink.fill(resp, notify)
+        else:
+            data = resp.read(1 << 20)
+            if not resp.isclosed():  # an unexpectedly large body: not worth draining
+                resp.close()
+                conn.close()
+        keep = resp.isclosed() and not resp.will_close and not box.aborted
+    except BaseException as exc:
+        conn.close()
+        raise _mapped(what, exc, box) from exc
+    if keep:
+        pool.checkin(origin, conn)
+    else:
+        conn.close()
+    return ThreadedResponse(status, hdrs, data, what)
+
+
+def _mapped(what: str, exc: BaseException, box: _Exchange) -> BaseException:
+    if isinstance(exc, CosClientError):
+        return exc
+    if box.aborted:
+        return CosTransportError(f"{what}: cancelled")
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return CosTimeoutError(f"{what}: timed out ({type(exc).__name__})")
+    if isinstance(exc, http.client.IncompleteRead):
+        return CosTransportError(f"{what}: the response body was cut short ({exc!r})")
+    if isinstance(exc, OSError | http.client.HTTPException):
+        return CosTransportError(f"{what}: {type(exc).__name__}: {exc}")
+    return exc
+
+
+class ThreadedPath:
+    """Exchanges on blocking connections in the worker threads of one client (see the module
+    docstring). Made by the transport at its first bulk request; closed with it."""
+
+    def __init__(
+        self,
+        config: CosConfig,
+        *,
+        notify_interval: float | None = None,
+        exchange: Callable[..., ThreadedResponse] | None = None,
+    ) -> None:
+        self.config = config
+        #: how often at most a worker tells the loop of the bytes it moved (NOTIFY_INTERVAL)
+        self.notify_interval = NOTIFY_INTERVAL if notify_interval is None else notify_interval
+        #: the blocking exchange run in the worker thread (a seam for tests)
+        self._exchange = exchange if exchange is not None else _exchange
+        self._pool: _ThreadedPool | None = None
+
+    def idle_connections(self) -> list[http.client.HTTPConnection]:
+        """The keep-alive connections waiting in the pool (for tests and instrumentation)."""
+        if self._pool is None:
+            return []
+        return self._pool.idle()
+
+    async def send(self, request: HttpRequest, tls: ssl.SSLContext | None) -> Response:
+        """One exchange in a worker thread: the body sends itself there, a 2xx answer's body
+        goes into ``request.sink`` (when given). ``request.on_bytes`` is called on the event
+        loop as bytes are sent or received (at most every :data:`NOTIFY_INTERVAL`)."""
+        body = request.body
+        if body is not None and not body.sends_itself:
+            raise CosClientError("a body that does not send itself cannot take the threaded path")
+        if body is not None and request.sink is not None:
+            raise CosClientError("a ranged download into a file sends no body")
+        # a body that sends itself reports its own bytes (progress of an upload's part)
+        on_bytes = request.on_bytes if body is None else body.on_bytes
+        if self._pool is None:
+            self._pool = _ThreadedPool(self.config)
+        pool = self._pool
+        if pool.tls is None and tls is not None:
+            pool.tls = tls  # set here, on the loop, before a worker needs it
+        loop = asyncio.get_running_loop()
+        notify = (
+            _Notifier(loop, on_bytes, self.notify_interval)
+            if on_bytes is not None
+            else _ignore_bytes
+        )
+        box = _Exchange()
+        future = loop.run_in_executor(
+            pool.executor,
+            self._exchange,
+            pool,
+            box,
+            request.method,
+            request.url,
+            request.headers,
+            cast(ThreadedBody | None, body),
+            request.sink,
+            request.read_timeout,
+            notify,
+        )
+        try:
+            resp = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # the thread may still be using the buffer and the file descriptor: stop it, and
+            # wait until it has let go of them before the cancellation goes on
+            box.abort()
+            while not future.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([future])
+            if not future.cancelled():
+                future.exception()  # retrieved: its error is the cancellation's consequence
+            raise
+        if isinstance(notify, _Notifier):
+            notify.flush()  # the worker is done: what it counted since its last report
+        return resp
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()

@@ -1,0 +1,291 @@
+"""The transfers as methods of the client: thin wrappers that check the caller's arguments, build
+the option bundles once and hand them to the transfer functions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, Iterable, Mapping
+from typing import IO, Literal
+
+from cos_async._models import StorageClass, TransferResult, TransferSummary
+from cos_async._ops._base import OpsBase
+from cos_async._options import (
+    CopySource,
+    PartOptions,
+    WriteOptions,
+    checked_extra_headers,
+    takes_write_options,
+)
+from cos_async._progress import ProgressCallback
+from cos_async._validate import DateLike, check_bucket, check_key
+
+from . import bulk, download, upload
+from . import copy as copies
+from ._common import DEFAULT_CONCURRENCY
+
+__all__ = ["TransferOps"]
+
+
+class TransferOps(OpsBase):
+    """Large and many-object transfers: concurrent, resumable, CRC-64-verified."""
+
+    @takes_write_options
+    async def upload_file(
+        self,
+        bucket: str,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        part_size: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        threshold: int | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        progress: ProgressCallback | None = None,
+        content_type: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        cache_control: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: StorageClass | str | None = None,
+        acl: Literal["default", "private", "public-read"] | None = None,
+        tagging: Mapping[str, str] | None = None,
+        traffic_limit: int | None = None,
+        content_md5: bool = False,
+        sse: Literal["AES256", "cos/kms"] | None = None,
+        sse_customer_key: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        content_language: str | None = None,
+        expires: DateLike | None = None,
+        grant_read: str | None = None,
+        grant_read_acp: str | None = None,
+        grant_write_acp: str | None = None,
+        grant_full_control: str | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_kms_context: str | None = None,
+    ) -> TransferResult:
+        """Upload a file: one PUT up to ``threshold`` (default: the part size), else a concurrent
+        multipart upload with ``part_size`` parts (default 16 MiB, grown to stay within 10,000
+        parts), every part and the whole object CRC64-checked. With ``checkpoint`` (a file path)
+        an interrupted upload resumes without re-sending finished parts; without it a failed or
+        cancelled upload is aborted. ``progress`` receives :class:`Progress` reports. The object
+        options are those of :meth:`put_object`."""
+        check_bucket(bucket)
+        check_key(key)
+        return await upload.upload_file(
+            self._engine,
+            bucket,
+            key,
+            path,
+            part_size=part_size,
+            concurrency=concurrency,
+            threshold=threshold,
+            checkpoint=checkpoint,
+            progress=progress,
+            write=WriteOptions.from_arguments(locals()),
+            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+            content_md5=content_md5,
+            extra=checked_extra_headers(extra_headers),
+        )
+
+    @takes_write_options
+    async def upload_stream(
+        self,
+        bucket: str,
+        key: str,
+        source: IO[bytes] | Iterable[bytes] | AsyncIterable[bytes],
+        *,
+        part_size: int = 8 * 1024 * 1024,
+        concurrency: int = 4,
+        progress: ProgressCallback | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: StorageClass | str | None = None,
+        traffic_limit: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        cache_control: str | None = None,
+        expires: DateLike | None = None,
+        acl: Literal["default", "private", "public-read"] | None = None,
+        grant_read: str | None = None,
+        grant_read_acp: str | None = None,
+        grant_write_acp: str | None = None,
+        grant_full_control: str | None = None,
+        tagging: Mapping[str, str] | None = None,
+        sse: Literal["AES256", "cos/kms"] | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_kms_context: str | None = None,
+        sse_customer_key: bytes | None = None,
+    ) -> TransferResult:
+        """Upload a binary file object or a (sync or async) iterable of bytes of unknown length:
+        one PUT if it fits in one part, else multipart with at most ``concurrency + 1`` parts in
+        memory. A failure aborts the multipart upload. The object options are those of
+        :meth:`put_object`."""
+        check_bucket(bucket)
+        check_key(key)
+        return await upload.upload_stream(
+            self._engine,
+            bucket,
+            key,
+            source,
+            part_size=part_size,
+            concurrency=concurrency,
+            progress=progress,
+            write=WriteOptions.from_arguments(locals()),
+            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+            extra=checked_extra_headers(extra_headers),
+        )
+
+    async def download_file(
+        self,
+        bucket: str,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        part_size: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        threshold: int | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        progress: ProgressCallback | None = None,
+        version_id: str | None = None,
+        traffic_limit: int | None = None,
+        sse_customer_key: bytes | None = None,
+        verify_crc: bool = True,
+        fsync: bool = False,
+    ) -> TransferResult:
+        """Download to ``path``: concurrent ranged GETs pinned to the object's ETag, written into
+        a temporary file beside ``path`` and renamed only once the combined CRC64 matches. An
+        object replaced mid-download fails with :class:`IntegrityError` and leaves no file. With
+        ``checkpoint`` an interrupted download resumes. ``fsync=True`` flushes the file to disk
+        before the rename, so that it also survives a power loss (a crash of the process alone
+        never leaves a partial file under ``path``); it costs the time the disk takes."""
+        check_bucket(bucket)
+        check_key(key)
+        return await download.download_file(
+            self._engine,
+            bucket,
+            key,
+            path,
+            part_size=part_size,
+            concurrency=concurrency,
+            threshold=threshold,
+            checkpoint=checkpoint,
+            progress=progress,
+            version_id=version_id,
+            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+            verify_crc=verify_crc,
+            fsync=fsync,
+        )
+
+    @takes_write_options
+    async def copy(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        source_version_id: str | None = None,
+        part_size: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        threshold: int = 5 * 1024**3,
+        progress: ProgressCallback | None = None,
+        metadata_directive: Literal["Copy", "Replaced"] = "Copy",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        storage_class: StorageClass | str | None = None,
+        traffic_limit: int | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        content_language: str | None = None,
+        cache_control: str | None = None,
+        expires: DateLike | None = None,
+        acl: Literal["default", "private", "public-read"] | None = None,
+        grant_read: str | None = None,
+        grant_read_acp: str | None = None,
+        grant_write_acp: str | None = None,
+        grant_full_control: str | None = None,
+        tagging: Mapping[str, str] | None = None,
+        sse: Literal["AES256", "cos/kms"] | None = None,
+        sse_kms_key_id: str | None = None,
+        sse_kms_context: str | None = None,
+        sse_customer_key: bytes | None = None,
+        source_sse_customer_key: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> TransferResult:
+        """Copy an object of any size (``copy_object`` up to ``threshold``, 5 GiB, concurrent part
+        copies above); metadata is preserved unless ``metadata_directive="Replaced"``. The object
+        options are those of :meth:`copy_object`, at any size: without ``storage_class`` the copy
+        is STANDARD, as COS documents for copies."""
+        check_bucket(dst_bucket)
+        check_key(dst_key)
+        return await copies.copy(
+            self._engine,
+            CopySource(
+                bucket=src_bucket,
+                key=src_key,
+                version_id=source_version_id,
+                sse_customer_key=source_sse_customer_key,
+            ),
+            dst_bucket,
+            dst_key,
+            part_size=part_size,
+            concurrency=concurrency,
+            threshold=threshold,
+            progress=progress,
+            metadata_directive=metadata_directive,
+            write=WriteOptions.from_arguments(locals()),
+            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+            extra=checked_extra_headers(extra_headers),
+        )
+
+    async def upload_dir(
+        self,
+        local_dir: str | os.PathLike[str],
+        bucket: str,
+        prefix: str = "",
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        part_size: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> TransferSummary:
+        """Upload every file under ``local_dir`` to ``prefix + relative/path``, concurrently."""
+        check_bucket(bucket)
+        return await bulk.upload_dir(
+            self._engine,
+            local_dir,
+            bucket,
+            prefix,
+            concurrency=concurrency,
+            part_size=part_size,
+            progress=progress,
+        )
+
+    async def download_prefix(
+        self,
+        bucket: str,
+        prefix: str,
+        local_dir: str | os.PathLike[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        part_size: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> TransferSummary:
+        """Download every object under ``prefix`` into ``local_dir``; keys that would land outside
+        it are refused before anything is written."""
+        check_bucket(bucket)
+        return await bulk.download_prefix(
+            self._engine,
+            bucket,
+            prefix,
+            local_dir,
+            concurrency=concurrency,
+            part_size=part_size,
+            progress=progress,
+        )
+
+    async def delete_prefix(self, bucket: str, prefix: str) -> TransferSummary:
+        """Delete every object whose key starts with ``prefix``."""
+        check_bucket(bucket)
+        return await bulk.delete_prefix(self._engine, bucket, prefix)

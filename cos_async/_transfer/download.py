@@ -1,0 +1,258 @@
+"""``download_file``: ranged GETs pinned to the ETag (``If-Match``), received on the transport's
+threaded path through one reusable buffer per worker and written at their offsets into a
+temporary file beside the destination (:class:`RangeSink`), the CRC-64 of each part combined and
+checked against the object's; renamed into place only when everything checked out, removed
+otherwise. ``checkpoint=path`` makes it resumable after an exception, a cancellation or SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import uuid
+from pathlib import Path
+
+from cos_async._body import RangeSink
+from cos_async._crc64 import combine_all
+from cos_async._engine import RequestEngine
+from cos_async._errors import CosTransportError, IntegrityError, InvalidArgument, PreconditionFailed
+from cos_async._models import TransferResult
+from cos_async._ops import objects
+from cos_async._options import PartOptions
+from cos_async._progress import ProgressCallback, ProgressTracker
+from cos_async._validate import check_concurrency
+
+from ._common import DEFAULT_DOWNLOAD_PART_SIZE, PART_ATTEMPTS, choose_part_size, run_workers
+from .checkpoint import Checkpoint
+
+__all__ = ["download_file"]
+
+log = logging.getLogger("cos_async")
+
+#: the receive buffer of each download worker (bytes go from the socket through it to the file)
+RECEIVE_BUFFER = 1 << 20
+
+
+async def _fetch_range(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    sink: RangeSink,
+    *,
+    etag: str,
+    version_id: str | None,
+    part: PartOptions,
+    tracker: ProgressTracker,
+    piece: object,
+) -> int:
+    """GET the sink's range into its file; returns the CRC64 of the bytes written. A body cut
+    short or damaged is fetched again (``PART_ATTEMPTS``)."""
+    start, end = sink.offset, sink.offset + sink.length
+    for attempt in range(1, PART_ATTEMPTS + 1):
+        tracker.restart(piece)
+        try:
+            await objects.get_range_into(
+                engine,
+                bucket,
+                key,
+                sink,
+                if_match=etag,
+                version_id=version_id,
+                part=part,
+                # no callback: no wake-up of the loop per buffer received
+                on_bytes=(lambda n: tracker.advance(piece, n)) if tracker.reporting else None,
+            )
+            if sink.written != sink.length:
+                raise CosTransportError(f"range {start}-{end - 1} returned {sink.written} bytes")
+            return sink.crc.value
+        except (CosTransportError, IntegrityError):
+            if attempt == PART_ATTEMPTS:
+                raise
+            log.debug(
+                "range %d-%d of %s/%s failed (attempt %d); fetching again",
+                start,
+                end - 1,
+                bucket,
+                key,
+                attempt,
+            )
+    raise AssertionError("unreachable")
+
+
+async def download_file(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    path: str | os.PathLike[str],
+    *,
+    part_size: int | None,
+    concurrency: int,
+    threshold: int | None,
+    checkpoint: str | os.PathLike[str] | None,
+    progress: ProgressCallback | None,
+    version_id: str | None,
+    part: PartOptions,
+    verify_crc: bool,
+    fsync: bool,
+) -> TransferResult:
+    check_concurrency(concurrency)
+    dest = Path(path)
+    if dest.is_dir():
+        raise InvalidArgument(f"destination is a directory: {os.fspath(path)!r}")
+    if not dest.parent.is_dir():
+        raise InvalidArgument(
+            f"the destination's directory does not exist: {os.fspath(dest.parent)!r}"
+        )
+    meta = await objects.head_object(
+        engine, bucket, key, version_id=version_id, sse_customer_key=part.sse_customer_key
+    )
+    size = meta.size
+    ps = choose_part_size(size, part_size, DEFAULT_DOWNLOAD_PART_SIZE)
+    limit = ps if threshold is None else threshold
+    tracker = ProgressTracker(progress, size)
+    ckpt = Checkpoint(checkpoint) if checkpoint is not None else None
+    identity = {
+        "kind": "download",
+        "bucket": bucket,
+        "key": key,
+        "version_id": version_id,
+        "etag": meta.etag,
+        "size": size,
+        "last_modified": meta.last_modified.isoformat() if meta.last_modified else None,
+        "part_size": ps,
+        "dest": os.path.abspath(dest),
+    }
+    done: dict[int, int] = {}  # part -> crc64
+    tmp: Path | None = None
+    if ckpt is not None:
+        loaded = ckpt.load()
+        if loaded is not None:
+            header, entries = loaded
+            tmp_name = header.get("tmp")
+            if (
+                all(header.get(k) == v for k, v in identity.items())
+                and isinstance(tmp_name, str)
+                and Path(tmp_name).is_file()
+                and Path(tmp_name).stat().st_size == size
+            ):
+                tmp = Path(tmp_name)
+                done = {int(e["part"]): int(e["crc64"]) for e in entries}
+            else:
+                log.info("checkpoint %s no longer matches the object: starting over", ckpt.path)
+                _unlink(header.get("tmp") if isinstance(header.get("tmp"), str) else None)
+                ckpt.remove()
+    resumed = len(done)
+    if tmp is None:
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.cos-download")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        os.ftruncate(fd, size)
+        if ckpt is not None:
+            ckpt.start({**identity, "tmp": str(tmp)})
+    else:
+        fd = os.open(tmp, os.O_RDWR)
+    nparts = max(1, math.ceil(size / ps)) if size > limit else 1
+    part_len = ps if nparts > 1 else max(size, 1)
+
+    def span(n: int) -> tuple[int, int]:
+        """Byte range ``[start, end)`` of part ``n`` (empty for an empty object)."""
+        start = (n - 1) * part_len
+        return start, max(start, min(size, start + part_len))
+
+    def length(n: int) -> int:
+        start, end = span(n)
+        return end - start
+
+    for n in done:
+        tracker.add_done(length(n))
+    ok = False
+    discard = False  # the partial data is useless: remove it even with a checkpoint
+    try:
+        pending = iter([n for n in range(1, nparts + 1) if n not in done])
+
+        async def worker() -> None:
+            buffer: bytearray | None = None  # one receive buffer per worker, reused
+            for n in pending:
+                start, end = span(n)
+                if end <= start:
+                    done[n] = 0
+                    continue
+                if buffer is None:
+                    buffer = bytearray(min(RECEIVE_BUFFER, part_len))
+                crc = await _fetch_range(
+                    engine,
+                    bucket,
+                    key,
+                    RangeSink(fd, start, end - start, buffer),
+                    etag=meta.etag,
+                    version_id=version_id,
+                    part=part,
+                    tracker=tracker,
+                    piece=n,
+                )
+                done[n] = crc
+                tracker.finish_piece(n, end - start)
+                if ckpt is not None:
+                    ckpt.append({"part": n, "crc64": crc})
+
+        for round_no in range(1, PART_ATTEMPTS + 1):
+            try:
+                await run_workers(min(concurrency, nparts), worker)
+            except PreconditionFailed as exc:
+                discard = True
+                raise IntegrityError(
+                    f"{bucket}/{key} changed during the download (its ETag is no longer {meta.etag}); "
+                    "nothing was written to the destination"
+                ) from exc
+            total = combine_all((done[n], length(n)) for n in range(1, nparts + 1))
+            if not verify_crc or meta.crc64 is None or total == meta.crc64:
+                break
+            if round_no == PART_ATTEMPTS:
+                discard = True
+                raise IntegrityError(
+                    f"{bucket}/{key}: the downloaded data has CRC64 {total}, COS says {meta.crc64}"
+                )
+            # a range was damaged on the way, and a ranged answer carries no CRC of its own to
+            # tell which: fetch them all again
+            log.warning("%s/%s: CRC64 mismatch; fetching every range again", bucket, key)
+            done.clear()
+            if ckpt is not None:
+                ckpt.start({**identity, "tmp": str(tmp)})
+            pending = iter(range(1, nparts + 1))
+        if fsync:
+            await asyncio.to_thread(os.fsync, fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, dest)
+        ok = True
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if not ok:
+            # keep the partial file and the checkpoint for a resume, unless the data is useless
+            if ckpt is None or discard:
+                _unlink(str(tmp))
+            if ckpt is not None and discard:
+                ckpt.remove()
+    if ckpt is not None:
+        ckpt.remove()
+    tracker.finish()
+    return TransferResult(
+        bucket=bucket,
+        key=key,
+        size=size,
+        etag=meta.etag,
+        crc64=meta.crc64 if meta.crc64 is not None else total,
+        version_id=meta.version_id,
+        parts=nparts,
+        resumed_parts=resumed,
+        request_id=meta.request_id,
+    )
+
+
+def _unlink(path: str | None) -> None:
+    if path:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
