@@ -231,6 +231,8 @@ class Ctx:
     record: RequestRecord | None = None
     fault: FaultRule | None = None
     anonymous: bool = False
+    #: keep the document this request carries in its record (``RequestLog.keep_documents``)
+    keep_document: bool = False
 
     def has(self, name: str) -> bool:
         return name.lower() in self.lparams
@@ -313,6 +315,7 @@ class CosApp:
                 part_number=_int_or_none(ctx.get("partNumber")),
             )
             ctx.record = record
+            ctx.keep_document = self.requests.keep_documents
             self.requests.append(record)
             fault = self.faults.pick(record)
             if fault is not None:
@@ -2548,6 +2551,8 @@ def _reset_connection(request: web.Request) -> None:
 
 
 async def _read_small(ctx: Ctx, limit: int = 4 * 1024 * 1024) -> bytes:
+    """The whole body of a request that carries a document (kept in the request log's record
+    when the log keeps documents)."""
     if ctx.request.content_length is not None and ctx.request.content_length > limit:
         raise _err(400, "EntityTooLarge", f"request body exceeds {limit} bytes")
     chunks: list[bytes] = []
@@ -2562,7 +2567,10 @@ async def _read_small(ctx: Ctx, limit: int = 4 * 1024 * 1024) -> bytes:
         raise
     except Exception as exc:
         raise _Disconnected from exc
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    if ctx.keep_document and ctx.record is not None:
+        ctx.record.document = body
+    return body
 
 
 async def _drained(request: web.Request, timeout: float = 60.0) -> None:

@@ -233,17 +233,28 @@ class RequestRecord:
     time: float = attrs.Factory(time.time)
     status: int | None = None
     fault: str | None = None
+    #: the document (XML or JSON) the request carried, when the log keeps documents
+    document: bytes | None = attrs.field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        data = attrs.asdict(self)
+        if self.document is not None:
+            data["document"] = self.document.decode("utf-8", "replace")
+        return data
 
 
 class RequestLog:
-    """Every request the server received, in order (thread-safe)."""
+    """Every request the server received, in order (thread-safe).
 
-    def __init__(self) -> None:
+    With ``keep_documents`` (off by default: they cost memory), each record also keeps the
+    document its request carried (a bucket configuration, an ACL, a tag set, a delete list, a
+    completion list...) in :attr:`RequestRecord.document`: what a client under test sent.
+    """
+
+    def __init__(self, *, keep_documents: bool = False) -> None:
         self._lock = threading.Lock()
         self._records: list[RequestRecord] = []
+        self.keep_documents = keep_documents
 
     def append(self, record: RequestRecord) -> None:
         with self._lock:

@@ -97,6 +97,15 @@ def request_count(server: LocalCosServer) -> int:
     return len(server.requests.records())
 
 
+def sent_documents(server: LocalCosServer, operation: str) -> list[bytes]:
+    """The documents the server received for ``operation`` (the log must keep documents)."""
+    return [
+        r.document
+        for r in server.requests.records()
+        if r.operation == operation and r.document is not None
+    ]
+
+
 async def prepare(cos: AsyncCosClient, bucket: str, family: str) -> None:
     """What a family needs on the bucket first (replication: versioning enabled)."""
     if family == "replication":
@@ -412,14 +421,7 @@ async def test_bucket_canned_acl(
 async def test_bucket_acl_grants(
     cos: AsyncCosClient, server: LocalCosServer, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bodies: list[bytes] = []
-    read_body = server.app._acl_from_body
-
-    def spy(body: bytes) -> Any:
-        bodies.append(body)
-        return read_body(body)
-
-    monkeypatch.setattr(server.app, "_acl_from_body", spy)
+    monkeypatch.setattr(server.requests, "keep_documents", True)
     await cos.put_bucket_acl(
         bucket,
         grants=[
@@ -429,7 +431,7 @@ async def test_bucket_acl_grants(
         ],
         owner_id=OWNER,
     )
-    [body] = bodies
+    [body] = sent_documents(server, "PutBucket:acl")
     doc = parse(body)["AccessControlPolicy"]
     assert doc["Owner"]["ID"] == OWNER
     assert [g["Permission"] for g in doc["AccessControlList"]["Grant"]] == [
@@ -586,19 +588,12 @@ async def test_missing_bucket(cos: AsyncCosClient, server: LocalCosServer) -> No
 async def test_grants_without_owner_id_name_the_first_user_as_owner(
     cos: AsyncCosClient, server: LocalCosServer, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bodies: list[bytes] = []
-    read_body = server.app._acl_from_body
-
-    def spy(body: bytes) -> Any:
-        bodies.append(body)
-        return read_body(body)
-
-    monkeypatch.setattr(server.app, "_acl_from_body", spy)
+    monkeypatch.setattr(server.requests, "keep_documents", True)
     await cos.put_bucket_acl(
         bucket,
         grants=[Grant(permission="READ", uri=ALL_USERS), Grant(permission="READ", id=SUB_USER)],
     )
-    [body] = bodies
+    [body] = sent_documents(server, "PutBucket:acl")
     assert parse(body)["AccessControlPolicy"]["Owner"]["ID"] == SUB_USER  # COS needs <Owner>
 
 

@@ -785,3 +785,25 @@ async def test_rule_only_counts_operations_it_can_affect(
     with pytest.raises(aiohttp.ClientPayloadError):
         await http.request("GET", bucket, "k")
     assert server.faults.fired(rule) == 1
+
+
+async def test_request_log_keeps_documents_when_asked(
+    server: LocalCosServer, http: CosHttp, bucket: str, session: aiohttp.ClientSession
+) -> None:
+    tagging = b"<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>"
+    await put(http, bucket, "k", b"x")
+    assert (
+        await http.request("PUT", bucket, "k", params={"tagging": None}, data=tagging)
+    ).status == 200
+    assert server.requests.records()[-1].document is None  # off by default
+    server.requests.keep_documents = True
+    assert (
+        await http.request("PUT", bucket, "k", params={"tagging": None}, data=tagging)
+    ).status == 200
+    await put(http, bucket, "k2", b"object bodies are no documents")
+    tag_record, put_record = server.requests.records()[-2:]
+    assert tag_record.operation == "PutObjectTagging"
+    assert tag_record.document == tagging
+    assert put_record.document is None
+    _, records = await control(session, server, "GET", "requests")
+    assert records[-2]["document"] == tagging.decode()
