@@ -3,7 +3,7 @@
 ``MirroredMethods``: methods defined by assignment become methods.
 
 ``AsyncCosClient`` builds its bucket-configuration methods with factories
-(``put_bucket_cors = _config_putter(...)``) and ``cos_sync.CosClient`` mirrors every async method
+(``put_bucket_cors = _putter(...)`` in ``_ops/bucket_config.py``) and ``cos_sync.CosClient`` mirrors every async method
 with a descriptor (``put_object = _Method(AsyncCosClient.put_object)``). Read statically, those
 are attributes without docstrings, which mkdocstrings would leave out. This extension replaces
 each of them with a function carrying the runtime signature and docstring, so that the reference
@@ -23,7 +23,7 @@ from typing import Any
 import griffe
 
 #: classes whose assigned members are methods
-CLASSES = ("cos_async._client.AsyncCosClient", "cos_sync._client.CosClient")
+CLASSES = ("cos_async._ops.bucket_config.BucketConfigOps", "cos_sync._client.CosClient")
 
 _KINDS = {
     inspect.Parameter.POSITIONAL_ONLY: griffe.ParameterKind.positional_only,
