@@ -10,15 +10,16 @@ or from Python::
     with LocalCosServer.run_in_thread() as server: ...    # from synchronous code
 
 It speaks the COS XML API with COS signatures (virtual-hosted and path-style addressing), keeps
-data in memory or on disk, and can inject faults (:class:`FaultRule`). Installed as a pytest
+data in memory or on disk, and can inject faults (:class:`FaultRule`, matching requests by
+:class:`Operation`). Installed as a pytest
 plugin, it provides the ``cos_server`` (session) and ``cos_bucket`` (per test) fixtures.
 The SDK core never imports this package.
 """
 
 from __future__ import annotations
 
-from ._app import ServerCredential
 from ._faults import FaultInjector, FaultRule, RequestLog, RequestRecord
+from ._operations import Operation
 from ._server import (
     DEFAULT_APPID,
     DEFAULT_REGION,
@@ -27,6 +28,7 @@ from ._server import (
     LocalCosServer,
     ThreadedLocalCosServer,
 )
+from ._state import ServerCredential
 
 __all__ = [
     "DEFAULT_APPID",
@@ -36,6 +38,7 @@ __all__ = [
     "FaultInjector",
     "FaultRule",
     "LocalCosServer",
+    "Operation",
     "RequestLog",
     "RequestRecord",
     "ServerCredential",

@@ -8,7 +8,6 @@ import contextlib
 import signal
 import sys
 
-from ._app import ServerCredential
 from ._server import (
     DEFAULT_APPID,
     DEFAULT_REGION,
@@ -16,6 +15,7 @@ from ._server import (
     DEFAULT_SECRET_KEY,
     LocalCosServer,
 )
+from ._state import ServerCredential
 from ._store import retain_freed_memory
 
 

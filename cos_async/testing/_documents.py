@@ -11,10 +11,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from cos_async._limits import MAX_TAG_KEY, MAX_TAG_VALUE
 from cos_async._xml import XMLError, parse, text_of
 
 __all__ = [
     "CONFIG_ROOTS",
+    "MAX_BUCKET_TAGS",
     "DocumentError",
     "match_cors",
     "parse_tag_header",
@@ -52,6 +54,9 @@ CONFIG_ROOTS: dict[str, tuple[str, str]] = {
     "versioning": ("VersioningConfiguration", "NoSuchVersioningConfiguration"),
     "policy": ("", "NoSuchBucketPolicy"),
 }
+
+#: tags of a bucket, at most (an object has at most ``_limits.MAX_OBJECT_TAGS``)
+MAX_BUCKET_TAGS = 50
 
 _TAG_CHARS = re.compile(r"^[A-Za-z0-9 +\-=._:/@]*$")
 _INVENTORY_ID = re.compile(r"^[A-Za-z0-9\-_.]{1,64}$")
@@ -99,10 +104,12 @@ def validate_tags(tags: Mapping[str, str], *, limit: int) -> None:
     if len(tags) > limit:
         raise DocumentError("InvalidTag", f"at most {limit} tags are allowed, got {len(tags)}")
     for k, v in tags.items():
-        if not k or len(k) > 128:
-            raise DocumentError("InvalidTag", f"tag key must be 1..128 characters: {k!r}")
-        if len(v) > 256:
-            raise DocumentError("InvalidTag", f"tag value must be at most 256 characters: {v!r}")
+        if not k or len(k) > MAX_TAG_KEY:
+            raise DocumentError("InvalidTag", f"tag key must be 1..{MAX_TAG_KEY} characters: {k!r}")
+        if len(v) > MAX_TAG_VALUE:
+            raise DocumentError(
+                "InvalidTag", f"tag value must be at most {MAX_TAG_VALUE} characters: {v!r}"
+            )
         if not _TAG_CHARS.match(k) or not _TAG_CHARS.match(v):
             raise DocumentError("InvalidTag", f"tag has characters COS does not allow: {k!r}={v!r}")
 
@@ -290,7 +297,7 @@ def _check_object_lock(root: dict[str, Any], _id: str | None) -> None:
 
 
 def _check_tagging(root: dict[str, Any], _id: str | None) -> None:
-    parse_tagging({"Tagging": root}, limit=50)
+    parse_tagging({"Tagging": root}, limit=MAX_BUCKET_TAGS)
 
 
 def _check_logging(root: dict[str, Any], _id: str | None) -> None:

@@ -1,8 +1,9 @@
 """Fault injection and the request log of the local COS server.
 
-A :class:`FaultRule` matches requests by operation (COS API name such as ``"UploadPart"``),
-bucket, key, part number and method, skips the first ``nth - 1`` matches, then fires ``times``
-times (``times=None``: forever). Actions:
+A :class:`FaultRule` matches requests by operation (an :class:`Operation`, or its COS API name
+such as ``"UploadPart"``; an unknown name is refused), bucket, key, part number and method,
+skips the first ``nth - 1`` matches, then fires ``times`` times (``times=None``: forever).
+Actions:
 
 ``error``
     answer ``status`` with a COS error document (``code``, ``message``); ``request_id=False``
@@ -37,6 +38,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
+
+from ._operations import Operation, operation_named
 
 __all__ = ["FaultAction", "FaultInjector", "FaultRule", "RequestLog", "RequestRecord"]
 
@@ -79,20 +82,27 @@ def _check_bool(_inst: object, attr: attrs.Attribute[Any], value: Any) -> None:
         raise ValueError(f"{attr.name} must be true or false, got {value!r}")
 
 
+_O = Operation
+#: the operations whose request or response body a ``reset``/``corrupt`` rule can strike
+_BODY_OPERATIONS = frozenset(
+    {_O.PutObject, _O.UploadPart, _O.AppendObject, _O.GetObject, _O.SelectObjectContent}
+)
+
 #: Which operations each action can affect (``None``: every operation). A rule never matches an
 #: operation its action cannot affect, so it is neither counted nor used up there.
-APPLIES_TO: dict[str, frozenset[str] | None] = {
+APPLIES_TO: dict[str, frozenset[Operation] | None] = {
     "error": None,
     "delay": None,
-    "error_after_200": frozenset({"CompleteMultipartUpload", "PutObjectCopy", "UploadPartCopy"}),
-    "reset": frozenset(
-        {"PutObject", "UploadPart", "AppendObject", "GetObject", "SelectObjectContent"}
-    ),
-    "truncate": frozenset({"GetObject", "SelectObjectContent"}),
-    "corrupt": frozenset(
-        {"PutObject", "UploadPart", "AppendObject", "GetObject", "SelectObjectContent"}
-    ),
+    "error_after_200": frozenset({_O.CompleteMultipartUpload, _O.PutObjectCopy, _O.UploadPartCopy}),
+    "reset": _BODY_OPERATIONS,
+    "truncate": frozenset({_O.GetObject, _O.SelectObjectContent}),
+    "corrupt": _BODY_OPERATIONS,
 }
+
+
+def _optional_operation(value: Operation | str | None) -> Operation | None:
+    """The converter of ``FaultRule.operation``: an :class:`Operation` or its name."""
+    return None if value is None else operation_named(value)
 
 
 def _check_status(_inst: object, _attr: object, value: int) -> None:
@@ -105,7 +115,7 @@ class FaultRule:
     """What to break, and for which requests. ``None`` criteria match anything."""
 
     action: FaultAction = attrs.field(validator=_check_action)
-    operation: str | None = attrs.field(default=None, validator=_str_field())
+    operation: Operation | None = attrs.field(default=None, converter=_optional_operation)
     bucket: str | None = attrs.field(default=None, validator=_str_field())
     key: str | None = attrs.field(default=None, validator=_str_field())
     part_number: int | None = attrs.field(default=None, validator=_int_field(1, optional=True))
@@ -125,7 +135,7 @@ class FaultRule:
         allowed = APPLIES_TO[self.action]
         if allowed is not None and self.operation is not None and self.operation not in allowed:
             raise ValueError(
-                f"action {self.action!r} cannot affect {self.operation!r}; "
+                f"action {self.action!r} cannot affect {self.operation.value!r}; "
                 f"it applies to {', '.join(sorted(allowed))}"
             )
 
@@ -142,7 +152,9 @@ class FaultRule:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        data = attrs.asdict(self)
+        data["operation"] = None if self.operation is None else self.operation.value
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultRule:
@@ -226,7 +238,7 @@ class RequestRecord:
     """One request as the server saw it."""
 
     method: str
-    operation: str
+    operation: Operation
     bucket: str | None
     key: str | None
     part_number: int | None
@@ -238,6 +250,7 @@ class RequestRecord:
 
     def to_json(self) -> dict[str, Any]:
         data = attrs.asdict(self)
+        data["operation"] = self.operation.value
         if self.document is not None:
             data["document"] = self.document.decode("utf-8", "replace")
         return data
@@ -268,8 +281,13 @@ class RequestLog:
         with self._lock:
             return list(self._records)
 
-    def count(self, operation: str | None = None, **criteria: Any) -> int:
-        """Requests matching an operation and any of the record's fields (``key=...``)."""
+    def count(self, operation: Operation | str | None = None, **criteria: Any) -> int:
+        """Requests matching an operation and any of the record's fields (``key=...``).
+
+        An operation name that is no :class:`Operation` raises ``ValueError`` (a misspelling
+        would otherwise count nothing)."""
+        if operation is not None:
+            operation = operation_named(operation)
         n = 0
         for r in self.records():
             if operation is not None and r.operation != operation:

@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from ._app import CosApp, ServerCredential
+from ._app import CosApp
 from ._faults import FaultInjector, RequestLog
+from ._state import ServerCredential
 from ._store import Acl, Store
 
 __all__ = [

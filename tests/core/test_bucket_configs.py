@@ -32,7 +32,7 @@ from cos_async import (
     VersioningConfiguration,
 )
 from cos_async._xml import parse
-from cos_async.testing import LocalCosServer
+from cos_async.testing import LocalCosServer, Operation
 from tests.unit.test_bucket_config_models import (
     FULL_CORS,
     FULL_DOMAIN,
@@ -97,7 +97,7 @@ def request_count(server: LocalCosServer) -> int:
     return len(server.requests.records())
 
 
-def sent_documents(server: LocalCosServer, operation: str) -> list[bytes]:
+def sent_documents(server: LocalCosServer, operation: Operation) -> list[bytes]:
     """The documents the server received for ``operation`` (the log must keep documents)."""
     return [
         r.document
@@ -188,7 +188,7 @@ async def test_delete_referer_puts_an_empty_configuration(
     await cos.delete_bucket_referer(bucket)
     # COS has no DELETE ?referer: one PUT of an empty body
     [record] = server.requests.records()[before:]
-    assert (record.method, record.operation) == ("PUT", "PutBucket:referer")
+    assert (record.method, record.operation) == ("PUT", "PutBucketReferer")
     assert "referer" not in server.store.buckets[bucket].configs
     with pytest.raises(NoSuchConfiguration) as info:
         await cos.get_bucket_referer(bucket)
@@ -431,7 +431,7 @@ async def test_bucket_acl_grants(
         ],
         owner_id=OWNER,
     )
-    [body] = sent_documents(server, "PutBucket:acl")
+    [body] = sent_documents(server, Operation.PutBucketACL)
     doc = parse(body)["AccessControlPolicy"]
     assert doc["Owner"]["ID"] == OWNER
     assert [g["Permission"] for g in doc["AccessControlList"]["Grant"]] == [
@@ -593,7 +593,7 @@ async def test_grants_without_owner_id_name_the_first_user_as_owner(
         bucket,
         grants=[Grant(permission="READ", uri=ALL_USERS), Grant(permission="READ", id=SUB_USER)],
     )
-    [body] = sent_documents(server, "PutBucket:acl")
+    [body] = sent_documents(server, Operation.PutBucketACL)
     assert parse(body)["AccessControlPolicy"]["Owner"]["ID"] == SUB_USER  # COS needs <Owner>
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from cos_async import _xml
 from cos_async._crc64 import combine, crc64
-from cos_async.testing import FaultRule, LocalCosServer
+from cos_async.testing import FaultInjector, FaultRule, LocalCosServer, Operation
 from tests.cos_http import CosHttp, Reply
 
 MIB = 1024 * 1024
@@ -785,6 +785,81 @@ async def test_rule_only_counts_operations_it_can_affect(
     with pytest.raises(aiohttp.ClientPayloadError):
         await http.request("GET", bucket, "k")
     assert server.faults.fired(rule) == 1
+
+
+# --- operations are Operation names -----------------------------------------------------------
+
+
+def test_rule_operation_is_an_operation() -> None:
+    by_name = FaultRule(action="error", operation="UploadPart")
+    by_member = FaultRule(action="error", operation=Operation.UploadPart)
+    assert by_name == by_member
+    assert by_name.operation is Operation.UploadPart
+    assert by_name.operation == "UploadPart"  # a str enum: equal to its name
+    assert by_name.to_json()["operation"] == "UploadPart"
+    assert type(by_name.to_json()["operation"]) is str
+    assert FaultRule.from_json(by_name.to_json()) == by_name
+    assert FaultRule(action="error").operation is None
+
+
+@pytest.mark.parametrize("name", ["UplaodPart", "uploadpart", "PutBucket:cors", ""])
+def test_misspelled_operation_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match=f"unknown operation {name!r}") as info:
+        FaultRule(action="error", operation=name)
+    message = str(info.value)
+    assert "CompleteMultipartUpload" in message  # the valid names are listed
+    assert "PutBucketCORS" in message
+    with pytest.raises(ValueError, match="unknown operation"):
+        FaultRule.from_json({"action": "error", "operation": name})
+    injector = FaultInjector()
+    with pytest.raises(ValueError, match="unknown operation"):
+        injector.add(action="error", operation=name)
+    assert injector.snapshot() == []
+
+
+def test_misspelling_names_the_closest_operation() -> None:
+    with pytest.raises(ValueError, match="did you mean UploadPart"):
+        FaultRule(action="error", operation="UplaodPart")
+
+
+def test_operation_must_be_a_string() -> None:
+    with pytest.raises(ValueError, match="operation must be a string, got 5"):
+        FaultRule.from_json({"action": "error", "operation": 5})
+
+
+async def test_misspelled_operation_is_refused_over_http(
+    server: LocalCosServer, session: aiohttp.ClientSession
+) -> None:
+    status, answer = await control(
+        session, server, "POST", "faults", {"action": "error", "operation": "GetObjcet"}
+    )
+    assert status == 400
+    assert "unknown operation 'GetObjcet'" in answer["error"]
+    assert "GetObject" in answer["error"]
+    assert server.faults.snapshot() == []
+    status, answer = await control(
+        session, server, "POST", "faults", {"action": "error", "operation": "GetObject"}
+    )
+    assert status == 200
+    [armed] = server.faults.snapshot()
+    assert armed["rule"]["operation"] == "GetObject"
+
+
+async def test_records_carry_the_operation(
+    server: LocalCosServer, http: CosHttp, bucket: str, session: aiohttp.ClientSession
+) -> None:
+    await put(http, bucket, "k", b"x")
+    await http.request("PUT", bucket, params={"cors": None}, data=b"<bad")
+    put_record, cors_record = server.requests.records()[-2:]
+    assert put_record.operation is Operation.PutObject
+    assert put_record.operation == "PutObject"
+    assert cors_record.operation is Operation.PutBucketCORS
+    assert server.requests.count(Operation.PutObject) == server.requests.count("PutObject") == 1
+    with pytest.raises(ValueError, match="unknown operation 'PutObjects'"):
+        server.requests.count("PutObjects")
+    status, records = await control(session, server, "GET", "requests")
+    assert status == 200
+    assert [r["operation"] for r in records[-2:]] == ["PutObject", "PutBucketCORS"]
 
 
 async def test_request_log_keeps_documents_when_asked(

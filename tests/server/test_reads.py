@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from cos_async.testing import LocalCosServer, _app
-from cos_async.testing._app import READ_SIZE, widen_reads
+from cos_async.testing._bodies import READ_SIZE, widen_reads
 from tests.cos_http import CosHttp
 
 

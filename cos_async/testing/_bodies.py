@@ -1,0 +1,294 @@
+"""Request and response bodies of the local COS server: receiving uploads into the store (with
+their MD5 and CRC-64, and the faults that strike them), reading small documents, and streaming
+stored data back (with the faults that strike downloads)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import socket
+import struct
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from cos_async._crc64 import crc64
+from cos_async._limits import MAX_SINGLE_PUT
+
+from ._context import CosServerError, Ctx, Disconnected, err
+from ._state import AppState
+from ._store import Blob, iter_segments
+
+__all__ = [
+    "READ_SIZE",
+    "ReceivedBody",
+    "body_chunks",
+    "check_content_md5",
+    "drained",
+    "read_small",
+    "receive",
+    "reset_connection",
+    "stream",
+    "widen_reads",
+    "write_body",
+]
+
+#: bytes the server's connections read per ``recv()`` (asyncio's selector transports: 256 KiB)
+READ_SIZE = 1 << 20
+#: the largest document (configuration, ACL, tag set, delete list...) a request may carry
+MAX_DOCUMENT = 4 * 1024 * 1024
+
+
+def widen_reads(transport: asyncio.BaseTransport | None) -> None:
+    """Let ``transport`` read up to :data:`READ_SIZE` bytes per ``recv()``.
+
+    Large bodies then arrive in fewer, larger chunks: less work per chunk, and a body kept in the
+    chunks it arrived in (``keep_received_chunks``) is sent back in 1 MiB writes rather than
+    256 KiB ones. asyncio's selector transports read ``max_size`` bytes at a time, a class
+    attribute that an instance attribute overrides; a transport without one (another event loop
+    implementation) is left as it is."""
+    if transport is None or getattr(transport, "max_size", READ_SIZE) >= READ_SIZE:
+        return
+    with contextlib.suppress(AttributeError):
+        transport.max_size = READ_SIZE  # type: ignore[attr-defined]
+
+
+def reset_connection(request: web.Request) -> None:
+    """Abort the connection with a TCP RST (``SO_LINGER`` 0)."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+async def body_chunks(request: web.Request) -> AsyncIterator[bytes]:
+    """The request body chunk by chunk, as received.
+
+    Not ``iter_any()``: ``readany()`` joins everything buffered into a fresh allocation whenever
+    the handler lags (a page fault per 4 KiB on small VMs). Not ``iter_chunks()``: aiohttp's shared
+    ``EMPTY_PAYLOAD`` answers ``(b"", True)`` forever after its first use, so iterating a body-less
+    request spins without ever yielding to the loop.
+    """
+    stream = request.content
+    while True:
+        data, _end_of_http_chunk = await stream.readchunk()
+        if data:
+            yield data
+        elif stream.at_eof():
+            return
+
+
+async def read_small(ctx: Ctx, limit: int = MAX_DOCUMENT) -> bytes:
+    """The whole body of a request that carries a document (kept in the request log's record
+    when the log keeps documents)."""
+    if ctx.request.content_length is not None and ctx.request.content_length > limit:
+        raise err(400, "EntityTooLarge", f"request body exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in body_chunks(ctx.request):
+            size += len(chunk)
+            if size > limit:
+                raise err(400, "EntityTooLarge", f"request body exceeds {limit} bytes")
+            chunks.append(chunk)
+    except CosServerError:
+        raise
+    except Exception as exc:
+        raise Disconnected from exc
+    body = b"".join(chunks)
+    if ctx.keep_document and ctx.record is not None:
+        ctx.record.document = body
+    return body
+
+
+def check_content_md5(ctx: Ctx, body: bytes) -> None:
+    """400 unless ``Content-MD5`` (when sent) is the MD5 of ``body``."""
+    value = ctx.header("Content-MD5")
+    if value is None:
+        return
+    try:
+        want = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise err(400, "InvalidDigest", f"Content-MD5 is not base64: {value!r}") from exc
+    if want != hashlib.md5(body).digest():
+        raise err(
+            400, "BadDigest", "The Content-MD5 you specified did not match what was received."
+        )
+
+
+async def drained(request: web.Request, timeout: float = 60.0) -> None:
+    """Wait until the transport has handed everything written so far to the kernel."""
+    transport = request.transport
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    # Polling: asyncio has no event for "write buffer drained".
+    while (  # noqa: ASYNC110
+        transport is not None
+        and not transport.is_closing()
+        and transport.get_write_buffer_size() > 0
+        and loop.time() < deadline
+    ):
+        await asyncio.sleep(0.001)
+
+
+class ReceivedBody:
+    """An upload's body, stored: the blob, its size, MD5 (hex; empty when not computed) and
+    CRC-64, and the MD5 state when asked to keep it (appends continue it)."""
+
+    __slots__ = ("blob", "crc64", "md5_hex", "md5_state", "size")
+
+    def __init__(self, blob: Blob, size: int, md5_hex: str, crc: int, md5_state: Any) -> None:
+        self.blob = blob
+        self.size = size
+        self.md5_hex = md5_hex
+        self.crc64 = crc
+        self.md5_state = md5_state
+
+
+async def receive(
+    state: AppState,
+    ctx: Ctx,
+    *,
+    limit: int = MAX_SINGLE_PUT,
+    want_md5: bool | None = None,
+    keep_md5_state: bool = False,
+) -> ReceivedBody:
+    """Store the request body (at most ``limit`` bytes), checking ``Content-MD5`` and the
+    announced length, and applying an armed ``reset`` or ``corrupt`` fault."""
+    request = ctx.request
+    expected = request.content_length
+    if expected is not None and expected > limit:
+        raise err(400, "EntityTooLarge", f"Your proposed upload {expected} exceeds {limit} bytes.")
+    content_md5 = ctx.header("Content-MD5")
+    need_md5 = (not state.fast_etag) if want_md5 is None else want_md5
+    need_md5 = need_md5 or content_md5 is not None or keep_md5_state
+    md5 = hashlib.md5() if need_md5 else None
+    crc = 0
+    writer = state.store.writer(expected)
+    fault = ctx.fault
+    reset_at = fault.after_bytes if fault is not None and fault.action == "reset" else None
+    corrupt_at = fault.after_bytes if fault is not None and fault.action == "corrupt" else None
+    size = 0
+    try:
+        # The received chunks one by one; readany()/iter_any() would join everything buffered
+        # into a fresh allocation whenever we lag behind.
+        async for chunk in body_chunks(request):
+            n = len(chunk)
+            if reset_at is not None and size + n >= reset_at:
+                reset_connection(request)
+                raise Disconnected
+            if corrupt_at is not None and size <= corrupt_at < size + n:
+                buf = bytearray(chunk)
+                buf[corrupt_at - size] ^= 0xFF
+                chunk = bytes(buf)
+            if size + n > limit:
+                raise err(400, "EntityTooLarge", f"Your upload exceeds {limit} bytes.")
+            if md5 is not None:
+                md5.update(chunk)
+            crc = crc64(chunk, crc)
+            await writer.write(chunk)
+            size += n
+    except (CosServerError, Disconnected):
+        await writer.abort()
+        raise
+    except Exception as exc:  # the client went away mid-body
+        await writer.abort()
+        raise Disconnected from exc
+    if reset_at is not None:  # the body ended before the reset point: reset at the end
+        await writer.abort()
+        reset_connection(request)
+        raise Disconnected
+    if expected is not None and size != expected:
+        await writer.abort()
+        raise err(400, "IncompleteBody", f"received {size} of {expected} bytes")
+    md5_hex = md5.hexdigest() if md5 is not None else ""
+    if content_md5 is not None:
+        try:
+            want = base64.b64decode(content_md5.strip(), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            await writer.abort()
+            raise err(400, "InvalidDigest", f"Content-MD5 is not base64: {content_md5!r}") from exc
+        if len(want) != 16:
+            await writer.abort()
+            raise err(400, "InvalidDigest", f"Content-MD5 is not an MD5: {content_md5!r}")
+        if want.hex() != md5_hex:
+            await writer.abort()
+            raise err(
+                400,
+                "BadDigest",
+                "The Content-MD5 you specified did not match what was received.",
+            )
+    blob = await writer.finish()
+    return ReceivedBody(blob, size, md5_hex, crc, md5 if keep_md5_state else None)
+
+
+async def stream(
+    ctx: Ctx,
+    status: int,
+    headers: dict[str, str],
+    segments: list[Blob],
+    start: int,
+    end: int,
+) -> web.StreamResponse:
+    """Answer bytes ``start..end`` of stored ``segments`` (small ones in one piece)."""
+    length = end - start
+    if ctx.fault is None and length <= 256 * 1024:
+        data = b"".join([bytes(c) async for c in iter_segments(segments, start, end)])
+        return web.Response(status=status, body=data, headers=headers)
+    resp = web.StreamResponse(status=status, headers=headers)
+    resp.content_length = length
+    # Pooled buffers are recycled once an object is deleted and nobody reads it. The event
+    # loop's transport may still hold views of them in its write buffer (Python 3.12+ does not
+    # copy), so the content stays pinned until that buffer has drained.
+    for seg in segments:
+        seg.pin()
+    try:
+        await resp.prepare(ctx.request)
+        return await write_body(ctx, resp, iter_segments(segments, start, end))
+    finally:
+        await drained(ctx.request)
+        for seg in segments:
+            seg.unpin()
+
+
+async def write_body(
+    ctx: Ctx,
+    resp: web.StreamResponse,
+    chunks: AsyncIterator[bytes | memoryview],
+) -> web.StreamResponse:
+    """Write ``chunks`` to a prepared response, applying an armed reset, truncate or
+    corrupt fault at ``after_bytes``."""
+    fault = ctx.fault
+    sent = 0
+    cut = fault.after_bytes if fault is not None else None
+    action = fault.action if fault is not None else None
+    try:
+        async for chunk in chunks:
+            n = len(chunk)
+            if action in ("reset", "truncate") and cut is not None and sent + n >= cut:
+                await resp.write(chunk[: cut - sent])
+                if action == "reset":
+                    reset_connection(ctx.request)
+                else:
+                    await asyncio.sleep(0.05)
+                    if ctx.request.transport is not None:
+                        ctx.request.transport.close()
+                return resp
+            if action == "corrupt" and cut is not None and sent <= cut < sent + n:
+                buf = bytearray(chunk)
+                buf[cut - sent] ^= 0xFF
+                chunk = bytes(buf)
+            await resp.write(chunk)
+            sent += n
+        await resp.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the client went away
+    return resp

@@ -1,0 +1,163 @@
+"""One request as the local COS server sees it (:class:`Ctx`), and the errors handlers raise.
+
+:func:`request_context` resolves the bucket and key (virtual-hosted or path-style addressing)
+and the query parameters; the router then sets :attr:`Ctx.operation`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from urllib.parse import unquote, unquote_plus
+
+import attrs
+from aiohttp import web
+
+from ._faults import FaultRule, RequestRecord
+from ._operations import Operation
+
+__all__ = [
+    "CONTROL_PREFIX",
+    "CosServerError",
+    "Ctx",
+    "Disconnected",
+    "err",
+    "hostname_of",
+    "is_virtual_host",
+    "request_context",
+    "strip_port",
+]
+
+#: the path of the server's own control endpoints (never under a bucket)
+CONTROL_PREFIX = "/_cos_testing/"
+
+
+class CosServerError(Exception):
+    """Answered as a COS ``<Error>`` document with ``status`` and ``code``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class Disconnected(Exception):
+    """The connection was reset (by the client, or by a fault rule)."""
+
+
+def err(status: int, code: str, message: str, **headers: str) -> CosServerError:
+    return CosServerError(status, code, message, headers)
+
+
+@attrs.define
+class Ctx:
+    """A request being handled: where it is addressed, its query, and what the server made of it."""
+
+    request: web.Request
+    method: str
+    host: str
+    bucket: str | None
+    key: str | None
+    path: str
+    params: dict[str, str]
+    #: the query parameters by lower-cased name (sub-resources are matched case-insensitively)
+    lparams: dict[str, str]
+    request_id: str
+    #: set by the router (``_routes.classify``) before anything else reads it
+    operation: Operation = attrs.field(init=False)
+    record: RequestRecord | None = None
+    fault: FaultRule | None = None
+    anonymous: bool = False
+    #: keep the document this request carries in its record (``RequestLog.keep_documents``)
+    keep_document: bool = False
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.lparams
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.lparams.get(name.lower(), default)
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+    @property
+    def resource(self) -> str:
+        return f"{self.host}{self.path}"
+
+
+def request_context(request: web.Request, request_id: str) -> Ctx:
+    """The :class:`Ctx` of ``request``: bucket and key from the Host header and the path."""
+    host_header = request.headers.get("Host", "")
+    hostname = hostname_of(host_header)
+    path = unquote(request.rel_url.raw_path)
+    params: dict[str, str] = {}
+    lparams: dict[str, str] = {}
+    qs = request.rel_url.raw_query_string
+    if qs:
+        for item in qs.split("&"):
+            if not item:
+                continue
+            name, _, value = item.partition("=")
+            name = unquote_plus(name)
+            value = unquote_plus(value)
+            params.setdefault(name, value)
+            lparams.setdefault(name.lower(), value)
+    bucket: str | None
+    key: str | None
+    if is_virtual_host(hostname):
+        bucket = hostname.split(".", 1)[0]
+        key = path[1:] or None
+    else:
+        parts = path[1:].split("/", 1) if path != "/" else [""]
+        bucket = parts[0] or None
+        key = (parts[1] or None) if len(parts) > 1 else None
+        if bucket is not None and path.startswith(CONTROL_PREFIX):
+            bucket = None
+    return Ctx(
+        request=request,
+        method=request.method.upper(),
+        host=host_header,
+        bucket=bucket,
+        key=key,
+        path=path,
+        params=params,
+        lparams=lparams,
+        request_id=request_id,
+    )
+
+
+def hostname_of(host: str) -> str:
+    """The lower-cased host name of a Host header (no port; an IPv6 address without brackets)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def strip_port(host: str) -> str:
+    """A Host header without its port (an IPv6 address keeps its brackets)."""
+    if host.startswith("["):
+        end = host.find("]")
+        return host[: end + 1] if end >= 0 else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def is_virtual_host(hostname: str) -> bool:
+    """Whether ``hostname`` names a bucket (``<bucket>.cos.<region>.myqcloud.com``)."""
+    if not hostname or "." not in hostname or hostname == "localhost":
+        return False
+    try:
+        ipaddress.ip_address(hostname)
+        return False
+    except ValueError:
+        pass
+    first = hostname.split(".", 1)[0]
+    return not (first in ("service", "cos") or hostname.startswith("cos-internal."))

@@ -1,0 +1,59 @@
+"""The control endpoints under ``/_cos_testing/``: health, fault rules, the request log, and
+bucket creation (for other processes; tests in the same process use the Python API)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from cos_async.testing._context import CONTROL_PREFIX, Ctx
+from cos_async.testing._faults import FaultRule
+from cos_async.testing._state import AppState
+from cos_async.testing._store import Acl
+
+from .common import valid_bucket_name
+
+__all__ = ["control"]
+
+
+async def control(app: AppState, ctx: Ctx) -> web.StreamResponse:
+    what = ctx.path[len(CONTROL_PREFIX) :].strip("/")
+    m = ctx.method
+    if what == "health":
+        return web.json_response({"ok": True})
+    if what == "faults":
+        if m == "GET":
+            return web.json_response(app.faults.snapshot())
+        if m == "POST":
+            try:
+                data = await ctx.request.json()
+                rule = FaultRule.from_json(data)
+            except (ValueError, TypeError) as exc:
+                return web.json_response({"error": str(exc)}, status=400)
+            return web.json_response({"id": app.faults.add(rule)})
+        if m == "DELETE":
+            app.faults.clear()
+            return web.json_response({"ok": True})
+    if what.startswith("faults/") and m == "DELETE":
+        ident = what.split("/", 1)[1]
+        if not ident.isdigit():
+            return web.json_response({"error": f"bad rule id {ident!r}"}, status=400)
+        app.faults.remove(int(ident))
+        return web.json_response({"ok": True})
+    if what == "requests":
+        if m == "GET":
+            return web.json_response([r.to_json() for r in app.requests.records()])
+        if m == "DELETE":
+            app.requests.clear()
+            return web.json_response({"ok": True})
+    if what == "buckets" and m == "POST":
+        try:
+            data = await ctx.request.json()
+        except ValueError as exc:
+            return web.json_response({"error": f"malformed JSON: {exc}"}, status=400)
+        name = data.get("name") if isinstance(data, dict) else None
+        if not isinstance(name, str) or not valid_bucket_name(name):
+            return web.json_response({"error": f"invalid bucket name {name!r}"}, status=400)
+        if name not in app.store.buckets:
+            app.store.create_bucket(name, app.region, Acl(canned="private"))
+        return web.json_response({"name": name})
+    return web.json_response({"error": f"unknown control endpoint {m} {ctx.path}"}, status=404)
