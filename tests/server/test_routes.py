@@ -3,6 +3,9 @@ requests no route takes, and that the route and handler tables agree."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from cos_async.testing import LocalCosServer, Operation
@@ -46,6 +49,24 @@ def test_stored_configurations_are_documents() -> None:
     stored = {CONFIG_SUBRESOURCE[op] for op in CONFIG_SUBRESOURCE} - {"acl"}
     assert stored <= set(CONFIG_ROOTS)
     assert set(BUCKET_CONFIGS) == stored | {"acl"}
+
+
+def test_the_testing_guide_names_every_operation() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "testing.md").read_text("utf-8")
+    missing = []
+    for op in Operation:
+        if op in CONFIG_SUBRESOURCE and op not in (
+            Operation.GetBucketACL,
+            Operation.PutBucketACL,
+            Operation.GetBucketVersioning,
+            Operation.PutBucketVersioning,
+        ):
+            family = re.sub(r"^(Get|Put|Delete)Bucket", "", op.value)  # Get/Put/DeleteBucket<F>
+            if f"`{family}`" not in guide:
+                missing.append(op.value)
+        elif f"`{op.value}`" not in guide:
+            missing.append(op.value)
+    assert not missing
 
 
 # --- classification over HTTP -----------------------------------------------------------------
