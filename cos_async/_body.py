@@ -34,6 +34,8 @@ __all__ = [
     "RequestBody",
     "ThreadedBody",
     "make_body",
+    "temporary_beside",
+    "write_atomically",
 ]
 
 CHUNK = 1 << 20
@@ -449,7 +451,7 @@ class ObjectBody:
         """Write the body to ``path`` atomically (a temporary file renamed on success, removed on
         failure, so a failed or corrupt download never leaves a partial file). Returns the size."""
         dest = Path(path)
-        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.cos-part")
+        tmp = temporary_beside(dest, "cos-part")
         try:
             fd = await asyncio.to_thread(os.open, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except BaseException:
@@ -490,6 +492,28 @@ class ObjectBody:
 
     def __repr__(self) -> str:
         return f"ObjectBody(size={self.size}, etag={self.meta.etag!r})"
+
+
+def temporary_beside(path: str | os.PathLike[str], kind: str) -> Path:
+    """A hidden, unique name in the directory of ``path`` for a file that becomes ``path`` by a
+    rename once it is whole (``kind``: ``cos-part``, ``cos-download``, ``tmp``)."""
+    dest = Path(os.path.abspath(path))
+    return dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.{kind}")
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes, kind: str = "cos-part") -> int:
+    """Write ``data`` to ``path`` all or nothing: into a temporary file beside it, renamed into
+    place when written, removed on failure. Returns the size."""
+    tmp = temporary_beside(path, kind)
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return len(data)
 
 
 def _write_all(fd: int, data: bytes) -> None:

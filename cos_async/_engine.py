@@ -37,6 +37,7 @@ from ._errors import (
     CosTransportError,
     IntegrityError,
     RetryExhausted,
+    code_for_status,
     service_error,
 )
 from ._models import RequestEvent, RequestHook, ResponseEvent, ResponseHook, freeze_headers
@@ -128,16 +129,6 @@ def _is_late_error(data: bytes) -> bool:
     return head.startswith(b"<Error")
 
 
-_STATUS_CODES = {
-    304: "NotModified",
-    403: "AccessDenied",
-    409: "Conflict",
-    412: "PreconditionFailed",
-    416: "InvalidRange",
-    429: "SlowDown",
-}
-
-
 def error_from_answer(
     status: int,
     headers: Mapping[str, str],
@@ -156,12 +147,11 @@ def error_from_answer(
                 fields = {k: text_of(v) for k, v in doc.items() if not isinstance(v, dict | list)}
         except XMLError:
             fields = {"Message": body[:200].decode("utf-8", "replace")}
-    code = fields.get("Code") or headers.get("x-cos-error-code") or ""
-    if not code:
-        if status == 404:
-            code = "NoSuchKey" if key is not None else "NoSuchBucket"
-        else:
-            code = _STATUS_CODES.get(status, f"HTTP{status}")
+    code = (
+        fields.get("Code")
+        or headers.get("x-cos-error-code")
+        or code_for_status(status, object_request=key is not None)
+    )
     return service_error(
         status=status,
         code=code,

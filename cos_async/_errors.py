@@ -72,6 +72,7 @@ __all__ = [
     "RetryExhausted",
     "SignatureDoesNotMatch",
     "SlowDown",
+    "code_for_status",
     "service_error",
 ]
 
@@ -333,6 +334,33 @@ _BY_CODE: dict[str, type[CosServiceError]] = {
 }
 
 
+#: The status fallbacks, in one place. The code of an error answer that names none (a HEAD has
+#: no body; a proxy may answer without a document): a 404 is NoSuchKey or NoSuchBucket by the
+#: request alone (:func:`code_for_status`); these statuses have codes of their own.
+_CODE_BY_STATUS = {
+    304: "NotModified",
+    403: "AccessDenied",
+    409: "Conflict",
+    412: "PreconditionFailed",
+    416: "InvalidRange",
+    429: "SlowDown",
+}
+#: The class of an answer whose code this SDK does not know, by its status.
+_CLASS_BY_STATUS: dict[int, type[CosServiceError]] = {
+    304: NotModified,
+    412: PreconditionFailed,
+    416: InvalidRange,
+    429: SlowDown,
+}
+
+
+def code_for_status(status: int, *, object_request: bool) -> str:
+    """The COS error code of an answer that carries none."""
+    if status == 404:
+        return "NoSuchKey" if object_request else "NoSuchBucket"
+    return _CODE_BY_STATUS.get(status, f"HTTP{status}")
+
+
 def service_error(
     *,
     status: int,
@@ -350,9 +378,7 @@ def service_error(
     if code == "AccessDenied" and "expired" in message.lower():
         cls = RequestExpired
     if cls is None:
-        cls = {304: NotModified, 412: PreconditionFailed, 416: InvalidRange, 429: SlowDown}.get(
-            status, CosServiceError
-        )
+        cls = _CLASS_BY_STATUS.get(status, CosServiceError)
     return cls(
         message,
         status=status,

@@ -14,7 +14,6 @@ import inspect
 import os
 import queue
 import threading
-import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
@@ -22,6 +21,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import cos_async
 from cos_async import AsyncCosClient, CosConfig, ObjectMeta
+from cos_async._body import write_atomically
 from cos_async._models import RequestHook, ResponseHook
 
 from . import _portal
@@ -216,7 +216,7 @@ class ObjectBody:
         """Write the body to ``path`` atomically; returns its size."""
         self._closed = True
         if self._done:
-            return _save_atomically(self._take(), path)
+            return write_atomically(path, self._take())
         return self._loop.run(lambda: self._body.save(path))
 
     def close(self) -> None:
@@ -247,21 +247,6 @@ def _slices(data: bytes, size: int | None) -> Generator[bytes, None, None]:
         return
     for off in range(0, len(data), size):
         yield data[off : off + size]
-
-
-def _save_atomically(data: bytes, path: str | os.PathLike[str]) -> int:
-    dest = os.fspath(path)
-    directory, name = os.path.split(os.path.abspath(dest))
-    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.cos-part")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return len(data)
 
 
 class CosClient:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cos_async._body import write_atomically
 from cos_async._errors import CosClientError
 
 __all__ = ["CHECKPOINT_VERSION", "Checkpoint"]
@@ -57,11 +57,8 @@ class Checkpoint:
 
     def start(self, header: Mapping[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        tmp.write_text(
-            json.dumps({**header, "version": CHECKPOINT_VERSION}) + "\n", encoding="utf-8"
-        )
-        os.replace(tmp, self.path)
+        text = json.dumps({**header, "version": CHECKPOINT_VERSION}) + "\n"
+        write_atomically(self.path, text.encode("utf-8"), "tmp")
 
     def append(self, entry: Mapping[str, Any]) -> None:
         line = (json.dumps(entry) + "\n").encode("utf-8")

@@ -12,10 +12,9 @@ import contextlib
 import logging
 import math
 import os
-import uuid
 from pathlib import Path
 
-from cos_async._body import RangeSink
+from cos_async._body import RangeSink, temporary_beside
 from cos_async._crc64 import combine_all
 from cos_async._engine import RequestEngine
 from cos_async._errors import CosTransportError, IntegrityError, InvalidArgument, PreconditionFailed
@@ -146,7 +145,7 @@ async def download_file(
                 ckpt.remove()
     resumed = len(done)
     if tmp is None:
-        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.cos-download")
+        tmp = temporary_beside(dest, "cos-download")
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         os.ftruncate(fd, size)
         if ckpt is not None:
