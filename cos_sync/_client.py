@@ -8,16 +8,19 @@ signature, for readers and for mypy. Async iterators become generators driven by
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import functools
 import inspect
 import os
 import queue
 import threading
+import types
+import typing
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import cos_async
 from cos_async import AsyncCosClient, CosConfig, ObjectMeta
@@ -32,10 +35,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
-#: async clients left behind in a forked child: their pools belong to the parent's (gone) loop,
-#: so they are neither used nor closed (closing would act on the parent's sockets)
-_ABANDONED: list[AsyncCosClient] = []
-
 #: ``get_object`` bodies up to this size are read in the same hop onto the loop thread
 PREFETCH_LIMIT = 256 * 1024
 
@@ -46,109 +45,150 @@ def _sync_signature(afn: Callable[..., Any]) -> inspect.Signature:
     return sig.replace(parameters=params)
 
 
-class _Method(Generic[P, R]):
+class _Mirror(abc.ABC):
+    """A blocking mirror of an async method of AsyncCosClient: a descriptor that, read from the
+    class, gives a plain function (with the blocking signature, the async method's docstring
+    and evaluated type hints, for ``help()``, ``inspect`` and ``typing.get_type_hints``) and,
+    read from an instance, that function bound as a method."""
+
+    def __init__(self, afn: Callable[..., Any], signature: inspect.Signature, returns: Any):
+        self.afn = afn
+        self.__doc__ = afn.__doc__
+        self.signature = signature
+        self._returns = returns
+        self._unbound: Callable[..., Any] | None = None
+
+    @abc.abstractmethod
+    def _run(self, obj: CosClient, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run the async method for ``obj`` with ``args`` and ``kwargs``, blocking."""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        run = self._run
+
+        def method(self: CosClient, /, *args: Any, **kwargs: Any) -> Any:
+            return run(self, args, kwargs)
+
+        method.__name__ = name
+        method.__qualname__ = f"{owner.__name__}.{name}"
+        method.__doc__ = self.afn.__doc__
+        method.__module__ = owner.__module__
+        this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+        method.__signature__ = self.signature.replace(  # type: ignore[attr-defined]
+            parameters=[this, *self.signature.parameters.values()]
+        )
+        # evaluated here, where the async method's names resolve: get_type_hints() of the
+        # mirror then needs nothing from this module
+        hints = typing.get_type_hints(self.afn)
+        hints.pop("self", None)
+        hints["return"] = self._returns(hints.get("return"))
+        method.__annotations__ = hints
+        self._unbound = method
+
+    def __get__(self, obj: CosClient | None, owner: type[Any]) -> Any:
+        assert self._unbound is not None, "a mirror must be a class attribute"
+        if obj is None:
+            return self._unbound
+        return types.MethodType(self._unbound, obj)
+
+
+def _same(returns: Any) -> Any:
+    return returns
+
+
+class _Method(_Mirror, Generic[P, R]):
     """A blocking mirror of a coroutine method of AsyncCosClient."""
 
     def __init__(self, afn: Callable[Concatenate[AsyncCosClient, P], Awaitable[R]]) -> None:
-        self.afn = afn
-        self.__doc__ = afn.__doc__
-        self.signature = _sync_signature(afn)
+        super().__init__(afn, _sync_signature(afn), _same)
 
-    @overload
-    def __get__(self, obj: None, owner: type[Any]) -> _Method[P, R]: ...
-    @overload
-    def __get__(self, obj: CosClient, owner: type[Any]) -> Callable[P, R]: ...
-    def __get__(self, obj: CosClient | None, owner: type[Any]) -> _Method[P, R] | Callable[P, R]:
-        if obj is None:
-            return self
-        afn = self.afn
+    def _run(self, obj: CosClient, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return obj._call(self.afn, args, kwargs)
 
-        def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            return obj._call(afn, args, kwargs)
+    if TYPE_CHECKING:
 
-        functools.update_wrapper(call, afn)
-        del call.__wrapped__  # type: ignore[attr-defined]
-        call.__signature__ = self.signature  # type: ignore[attr-defined]
-        return call
+        @overload
+        def __get__(
+            self, obj: None, owner: type[Any]
+        ) -> Callable[Concatenate[CosClient, P], R]: ...
+        @overload
+        def __get__(self, obj: CosClient, owner: type[Any]) -> Callable[P, R]: ...
+        def __get__(self, obj: CosClient | None, owner: type[Any]) -> Any: ...
 
 
-class _Iter(Generic[P, T]):
+def _generator(returns: Any) -> Any:
+    """``AsyncIterator[X]`` -> ``Generator[X, None, None]``."""
+    (item,) = typing.get_args(returns) or (Any,)
+    return Generator[item, None, None]  # type: ignore[valid-type]
+
+
+class _Iter(_Mirror, Generic[P, T]):
     """A blocking mirror of an async-generator method: a generator driven by one task."""
 
     def __init__(self, afn: Callable[Concatenate[AsyncCosClient, P], AsyncIterator[T]]) -> None:
-        self.afn = afn
-        self.__doc__ = afn.__doc__
         sig = _sync_signature(afn)
         ret = sig.return_annotation  # "AsyncIterator[X]" -> "Generator[X, None, None]"
         if isinstance(ret, str) and ret.startswith("AsyncIterator[") and ret.endswith("]"):
             ret = f"Generator[{ret[len('AsyncIterator[') : -1]}, None, None]"
-        self.signature = sig.replace(return_annotation=ret)
+        super().__init__(afn, sig.replace(return_annotation=ret), _generator)
 
-    @overload
-    def __get__(self, obj: None, owner: type[Any]) -> _Iter[P, T]: ...
-    @overload
-    def __get__(
-        self, obj: CosClient, owner: type[Any]
-    ) -> Callable[P, Generator[T, None, None]]: ...
-    def __get__(
-        self, obj: CosClient | None, owner: type[Any]
-    ) -> _Iter[P, T] | Callable[P, Generator[T, None, None]]:
-        if obj is None:
-            return self
-        afn = self.afn
+    def _run(self, obj: CosClient, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        lt, client = obj._ensure()
+        return lt.iterate(self.afn(client, *args, **kwargs))
 
-        def call(*args: P.args, **kwargs: P.kwargs) -> Generator[T, None, None]:
-            lt, client = obj._ensure()
-            return lt.iterate(afn(client, *args, **kwargs))
+    if TYPE_CHECKING:
 
-        functools.update_wrapper(call, afn)
-        del call.__wrapped__  # type: ignore[attr-defined]
-        call.__signature__ = self.signature  # type: ignore[attr-defined]
-        return call
+        @overload
+        def __get__(
+            self, obj: None, owner: type[Any]
+        ) -> Callable[Concatenate[CosClient, P], Generator[T, None, None]]: ...
+        @overload
+        def __get__(
+            self, obj: CosClient, owner: type[Any]
+        ) -> Callable[P, Generator[T, None, None]]: ...
+        def __get__(self, obj: CosClient | None, owner: type[Any]) -> Any: ...
 
 
-class _Body(Generic[P]):
+def _sync_body(returns: Any) -> Any:
+    return ObjectBody
+
+
+class _Body(_Mirror, Generic[P]):
     """``get_object``: the async body wrapped in a blocking :class:`ObjectBody`."""
 
     def __init__(
         self, afn: Callable[Concatenate[AsyncCosClient, P], Awaitable[cos_async.ObjectBody]]
     ) -> None:
-        self.afn = afn
-        self.__doc__ = afn.__doc__
-        self.signature = _sync_signature(afn).replace(return_annotation="ObjectBody")
+        super().__init__(
+            afn, _sync_signature(afn).replace(return_annotation="ObjectBody"), _sync_body
+        )
 
-    @overload
-    def __get__(self, obj: None, owner: type[Any]) -> _Body[P]: ...
-    @overload
-    def __get__(self, obj: CosClient, owner: type[Any]) -> Callable[P, ObjectBody]: ...
-    def __get__(
-        self, obj: CosClient | None, owner: type[Any]
-    ) -> _Body[P] | Callable[P, ObjectBody]:
-        if obj is None:
-            return self
+    def _run(self, obj: CosClient, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        lt, client = obj._ensure()
         afn = self.afn
 
-        def call(*args: P.args, **kwargs: P.kwargs) -> ObjectBody:
-            lt, client = obj._ensure()
+        async def run() -> tuple[cos_async.ObjectBody, bytes | None, cos_async.CosError | None]:
+            body = await afn(client, *args, **kwargs)
+            if body.size > PREFETCH_LIMIT:
+                return body, None, None
+            # A small body is read in the same hop onto the loop (one round trip instead of
+            # two); a failure of that read is reported by read()/iter_chunks()/save().
+            try:
+                return body, await body.read(), None
+            except cos_async.CosError as exc:
+                return body, None, exc
 
-            async def run() -> tuple[cos_async.ObjectBody, bytes | None, cos_async.CosError | None]:
-                body = await afn(client, *args, **kwargs)
-                if body.size > PREFETCH_LIMIT:
-                    return body, None, None
-                # A small body is read in the same hop onto the loop (one round trip instead of
-                # two); a failure of that read is reported by read()/iter_chunks()/save().
-                try:
-                    return body, await body.read(), None
-                except cos_async.CosError as exc:
-                    return body, None, exc
+        body, data, error = lt.run(run)
+        return ObjectBody(lt, body, prefetched=data, error=error)
 
-            body, data, error = lt.run(run)
-            return ObjectBody(lt, body, prefetched=data, error=error)
+    if TYPE_CHECKING:
 
-        functools.update_wrapper(call, afn)
-        del call.__wrapped__  # type: ignore[attr-defined]
-        call.__signature__ = self.signature  # type: ignore[attr-defined]
-        return call
+        @overload
+        def __get__(
+            self, obj: None, owner: type[Any]
+        ) -> Callable[Concatenate[CosClient, P], ObjectBody]: ...
+        @overload
+        def __get__(self, obj: CosClient, owner: type[Any]) -> Callable[P, ObjectBody]: ...
+        def __get__(self, obj: CosClient | None, owner: type[Any]) -> Any: ...
 
 
 class ObjectBody:
@@ -290,7 +330,11 @@ class CosClient:
             if self._pid != os.getpid():
                 # A forked child: the parent's loop thread and pool are not ours to use.
                 if self._async is not None:
-                    _ABANDONED.append(self._async)
+                    # its pool belongs to the parent's loop: neither used nor closed (closing
+                    # would act on the parent's sockets), nor ever finalized
+                    _portal.keep_forever(self._async)
+                    if self._loop is not None:
+                        _portal.keep_forever(self._loop)
                 self._pid = os.getpid()
                 self._loop = _portal.acquire()
                 self._async = AsyncCosClient(self._config, **self._hooks)

@@ -21,13 +21,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import ctypes
 import os
 import queue
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from typing import Any, TypeVar, cast
 
-__all__ = ["LoopThread", "acquire", "current", "release"]
+__all__ = ["LoopThread", "acquire", "current", "keep_forever", "release"]
 
 T = TypeVar("T")
 
@@ -260,10 +262,30 @@ def current() -> LoopThread | None:
     return _current
 
 
+#: what a forked child inherited from its parent and must never finalize (see keep_forever)
+_INHERITED: list[object] = []
+
+
+def keep_forever(obj: object) -> None:
+    """Keep ``obj`` alive until the process ends, finalizers never run (in a forked child).
+
+    The parent's event loop, its connections and its connection pool are copies in a forked
+    child, and their finalizers would act on the parent's state: closing a pooled asyncio
+    connection deregisters its socket from the epoll instance, which parent and child share, so
+    the parent stops hearing its answers (a child's exit hung its parent this way). So they are
+    leaked on purpose: on CPython an extra reference nobody holds keeps even the cyclic
+    collector at shutdown from freeing them; elsewhere a module-level list keeps them."""
+    _INHERITED.append(obj)
+    if sys.implementation.name == "cpython":
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
+
+
 def _after_fork_in_child() -> None:
     # The parent's loop thread does not exist in the child; never touch it again.
     global _current, _lock
     _lock = threading.Lock()
+    if _current is not None:
+        keep_forever(_current)
     _current = None
 
 

@@ -7,11 +7,13 @@ the facade fails here.
 from __future__ import annotations
 
 import inspect
+import pydoc
 import subprocess
 import sys
 import tempfile
 import types
-from collections.abc import Callable, Iterator
+import typing
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +218,31 @@ def test_mypy_sees_the_real_types_through_the_descriptors() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     source = target.read_text()
     assert source.count("# type: ignore[") >= 5
+
+
+# --- introspection: the facade's methods behave like methods ----------------------------------
+
+
+@pytest.mark.parametrize("name", sorted((set(COROUTINES) | set(GENERATORS)) - {"aclose"}))
+def test_class_level_signature_help_and_hints(name: str, offline: CosClient) -> None:
+    unbound = getattr(CosClient, name)
+    sig = inspect.signature(unbound)  # on the class: with self
+    assert next(iter(sig.parameters)) == "self"
+    assert list(sig.parameters)[1:] == list(inspect.signature(getattr(offline, name)).parameters)
+    assert unbound.__qualname__ == f"CosClient.{name}"
+    assert unbound.__doc__ == ASYNC_METHODS[name].__doc__
+    # type hints resolve (the async method's names, e.g. ProgressCallback), on both levels
+    for fn in (unbound, getattr(offline, name)):
+        hints = typing.get_type_hints(fn)
+        assert "return" in hints
+    if name in GENERATORS:
+        assert typing.get_origin(typing.get_type_hints(unbound)["return"]) is Generator
+    if name == "get_object":
+        assert typing.get_type_hints(unbound)["return"] is cos_sync.ObjectBody
+
+
+def test_help_shows_the_mirrored_signatures() -> None:
+    text = pydoc.render_doc(CosClient, renderer=pydoc.plaintext)
+    assert "<_Method object" not in text
+    assert "upload_file(self, /, bucket: 'str', key: 'str', path:" in text
+    assert "list_objects(self, /, bucket: 'str', *, prefix: 'str' = ''" in text
