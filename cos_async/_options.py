@@ -229,6 +229,29 @@ def _check_acl(allowed: tuple[str, ...]) -> Callable[[Any, Any, str | None], Non
 # --- grants -----------------------------------------------------------------------------------
 
 
+def _add_grants(
+    headers: dict[str, str],
+    acl: str | None,
+    read: str | None,
+    write: str | None,
+    read_acp: str | None,
+    write_acp: str | None,
+    full_control: str | None,
+) -> None:
+    """The ``x-cos-acl`` / ``x-cos-grant-*`` headers of checked values (both bundles' builder)."""
+    if acl is not None:
+        headers["x-cos-acl"] = acl
+    for name, value in (
+        ("x-cos-grant-read", read),
+        ("x-cos-grant-write", write),
+        ("x-cos-grant-read-acp", read_acp),
+        ("x-cos-grant-write-acp", write_acp),
+        ("x-cos-grant-full-control", full_control),
+    ):
+        if value is not None:
+            headers[name] = value
+
+
 @attrs.frozen(kw_only=True)
 class Grants:
     """A canned ACL and ``x-cos-grant-*`` headers (``id="qcs::cam::uin/<uin>:uin/<uin>"``,
@@ -248,17 +271,15 @@ class Grants:
 
     def headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
-        if self.acl is not None:
-            headers["x-cos-acl"] = self.acl
-        for name, value in (
-            ("x-cos-grant-read", self.read),
-            ("x-cos-grant-write", self.write),
-            ("x-cos-grant-read-acp", self.read_acp),
-            ("x-cos-grant-write-acp", self.write_acp),
-            ("x-cos-grant-full-control", self.full_control),
-        ):
-            if value is not None:
-                headers[name] = value
+        _add_grants(
+            headers,
+            self.acl,
+            self.read,
+            self.write,
+            self.read_acp,
+            self.write_acp,
+            self.full_control,
+        )
         return headers
 
     def __bool__(self) -> bool:
@@ -373,14 +394,14 @@ class WriteOptions:
         headers.update(self.metadata)
         if self.storage_class is not None:
             headers["x-cos-storage-class"] = self.storage_class.value
-        headers.update(
-            Grants(
-                acl=self.acl,
-                read=self.grant_read,
-                read_acp=self.grant_read_acp,
-                write_acp=self.grant_write_acp,
-                full_control=self.grant_full_control,
-            ).headers()
+        _add_grants(
+            headers,
+            self.acl,
+            self.grant_read,
+            None,  # objects have no write grant
+            self.grant_read_acp,
+            self.grant_write_acp,
+            self.grant_full_control,
         )
         if self.tagging:
             headers["x-cos-tagging"] = "&".join(

@@ -216,3 +216,16 @@ def test_transfers_never_call_the_client(path: Path) -> None:
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     assert not names & {"AsyncCosClient", "client", "cos"}
     assert not {m for m in _imports(path) if m.startswith(("cos_async._client", "cos_sync"))}
+
+
+def test_the_layout_page_lists_these_layers() -> None:
+    """docs/architecture.md's table is the LAYERS of this test, in order."""
+    rows = [
+        line
+        for line in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and not line.startswith(("| layer", "| ---"))
+    ]
+    documented = [
+        {name.strip("` /") for name in row.split("|")[2].split(",")} for row in rows[: len(LAYERS)]
+    ]
+    assert documented == [names for _, names in LAYERS]
