@@ -6,6 +6,12 @@
   ``xsi:type`` becomes ``@type``.
 * No DTD is accepted: a document with a ``<!DOCTYPE`` (and so any entity declaration, internal or
   external) is rejected with :class:`XMLError` before anything is expanded.
+* Bounded: a document larger than ``max_bytes`` (:data:`MAX_XML_BYTES` by default) or nesting
+  elements deeper than :data:`MAX_XML_DEPTH` is rejected with :class:`XMLError`, the latter as
+  soon as the parser reaches the first element too deep. Parsing costs time linear in the size
+  of the document: the repeated elements are turned into lists by one pass over the parsed tree
+  (xmltodict's ``force_list`` callback would copy the element's path for every element, which
+  costs the square of the depth).
 * ``build`` produces a UTF-8 document with an XML declaration.
 """
 
@@ -17,7 +23,24 @@ from xml.parsers import expat
 
 import xmltodict
 
-__all__ = ["REPEATED", "REPEATED_UNDER", "XMLError", "build", "parse", "text_of"]
+__all__ = [
+    "MAX_XML_BYTES",
+    "MAX_XML_DEPTH",
+    "REPEATED",
+    "REPEATED_UNDER",
+    "XMLError",
+    "build",
+    "parse",
+    "text_of",
+]
+
+#: The deepest element nesting a document may have. The deepest COS documents nest 6 levels
+#: (``LifecycleConfiguration/Rule/Filter/And/Tag/Key``); inventory, website and replication
+#: configurations 5; this leaves ten times that.
+MAX_XML_DEPTH = 64
+#: The largest document :func:`parse` accepts by default. A listing page of 1000 keys of 850
+#: bytes is about 1.5 MB; the local server refuses request documents over 4 MiB before parsing.
+MAX_XML_BYTES = 16 * 1024 * 1024
 
 #: Elements that COS may repeat; forced to lists wherever they appear below the root.
 REPEATED: frozenset[str] = frozenset(
@@ -61,21 +84,63 @@ class XMLError(ValueError):
     """A document that is not well-formed XML, or that declares a DTD."""
 
 
-class _NoDoctypeExpat:
-    """An ``expat`` stand-in whose parsers refuse any DOCTYPE (so no entity can be declared)."""
+class _GuardedExpat:
+    """An ``expat`` stand-in for xmltodict whose parsers refuse any DOCTYPE (so no entity can be
+    declared) and any element nested deeper than ``max_depth``."""
 
     ExpatError = expat.ExpatError
 
-    @staticmethod
-    def ParserCreate(encoding: str | None = None, namespace_separator: str | None = None) -> Any:
-        parser = expat.ParserCreate(encoding, namespace_separator)
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
 
-        def _refuse(*_args: object) -> None:
-            raise XMLError("XML documents with a DOCTYPE are not accepted")
+    def ParserCreate(
+        self, encoding: str | None = None, namespace_separator: str | None = None
+    ) -> Any:
+        return _GuardedParser(expat.ParserCreate(encoding, namespace_separator), self.max_depth)
 
-        parser.StartDoctypeDeclHandler = _refuse
-        parser.EntityDeclHandler = _refuse
-        return parser
+
+def _refuse_doctype(*_args: object) -> None:
+    raise XMLError("XML documents with a DOCTYPE are not accepted")
+
+
+class _GuardedParser:
+    """Wraps an expat parser: the element handlers xmltodict installs are wrapped to count the
+    depth (an integer operation and a comparison per element)."""
+
+    def __init__(self, parser: Any, max_depth: int) -> None:
+        parser.StartDoctypeDeclHandler = _refuse_doctype
+        parser.EntityDeclHandler = _refuse_doctype
+        object.__setattr__(self, "_parser", parser)
+        object.__setattr__(self, "_max_depth", max_depth)
+        object.__setattr__(self, "_depth", [0])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        depth: list[int] = self._depth
+        limit: int = self._max_depth
+        if name == "StartElementHandler":
+            start = value
+
+            def start_element(name: str, attrs: Any) -> None:
+                depth[0] += 1
+                if depth[0] > limit:
+                    raise XMLError(f"XML document nests elements deeper than {limit}")
+                start(name, attrs)
+
+            value = start_element
+        elif name == "EndElementHandler":
+            end = value
+
+            def end_element(name: str) -> None:
+                depth[0] -= 1
+                end(name)
+
+            value = end_element
+        elif name == "EntityDeclHandler":
+            return  # keep refusing declarations with our own error
+        setattr(self._parser, name, value)
 
 
 def _postprocess(path: object, key: str, value: Any) -> tuple[str, Any] | None:
@@ -92,24 +157,48 @@ def _postprocess(path: object, key: str, value: Any) -> tuple[str, Any] | None:
     return key, value
 
 
-def parse(data: bytes | str, *, repeated: Collection[str] = REPEATED) -> dict[str, Any]:
-    """Parse a COS XML document into ``{root_name: {...}}``; :class:`XMLError` when malformed."""
+def _force_lists(root_name: str, root: Any, repeated: Collection[str]) -> None:
+    """Make every element below the root named in ``repeated`` (or in :data:`REPEATED_UNDER`
+    for its parent) a list: one pass over the tree, iterative (no recursion)."""
+    stack: list[tuple[str, Any]] = [(root_name, root)]
+    while stack:
+        parent, node = stack.pop()
+        if isinstance(node, list):
+            stack.extend((parent, item) for item in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key[:1] in ("@", "#"):
+                continue
+            if not isinstance(value, list) and (key in repeated or (parent, key) in REPEATED_UNDER):
+                value = node[key] = [value]
+            if isinstance(value, dict | list):
+                stack.append((key, value))
+
+
+def parse(
+    data: bytes | str,
+    *,
+    repeated: Collection[str] = REPEATED,
+    max_bytes: int = MAX_XML_BYTES,
+    max_depth: int = MAX_XML_DEPTH,
+) -> dict[str, Any]:
+    """Parse a COS XML document into ``{root_name: {...}}``; :class:`XMLError` when malformed,
+    larger than ``max_bytes`` or nested deeper than ``max_depth``."""
     if isinstance(data, str):
+        if len(data) > max_bytes:  # a character is at least one byte
+            raise XMLError(f"XML document larger than {max_bytes} bytes")
         data = data.encode("utf-8")
+    if len(data) > max_bytes:
+        raise XMLError(f"XML document larger than {max_bytes} bytes")
     data = data.strip()
     if not data:
         raise XMLError("empty XML document")
-
-    def _force(path: list[Any], key: str, value: Any) -> bool:
-        if not path:
-            return False
-        return key in repeated or (path[-1][0], key) in REPEATED_UNDER
-
     try:
         doc = xmltodict.parse(
             data,
-            expat=_NoDoctypeExpat,
-            force_list=_force,
+            expat=_GuardedExpat(max_depth),
             postprocessor=_postprocess,
             disable_entities=True,
             strip_whitespace=False,
@@ -120,6 +209,8 @@ def parse(data: bytes | str, *, repeated: Collection[str] = REPEATED) -> dict[st
         raise XMLError(f"malformed XML: {exc}") from exc
     if not isinstance(doc, dict) or len(doc) != 1:
         raise XMLError("an XML document must have exactly one root element")
+    for root_name, root in doc.items():
+        _force_lists(root_name, root, repeated)
     return cast("dict[str, Any]", doc)
 
 

@@ -373,3 +373,111 @@ def test_bucket_is_a_list_only_under_buckets() -> None:
         b"<InitiateMultipartUploadResult><Bucket>a-1</Bucket></InitiateMultipartUploadResult>"
     )
     assert upload["InitiateMultipartUploadResult"]["Bucket"] == "a-1"
+
+
+# --- bounds: depth, size, linear cost ----------------------------------------------------------
+
+
+def _nested(depth: int) -> bytes:
+    return b"<a>" * depth + b"x" + b"</a>" * depth
+
+
+class _CountingPath(list[Any]):
+    """xmltodict's element path, counting the entries copied by slicing it."""
+
+    copied = 0
+
+    def __getitem__(self, index: Any) -> Any:
+        result = super().__getitem__(index)
+        if isinstance(index, slice):
+            _CountingPath.copied += len(result)
+        return result
+
+
+@pytest.fixture
+def xmltodict_counters(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts the elements xmltodict's handler starts, and the path entries it copies."""
+    import xmltodict
+
+    counts = {"elements": 0}
+    handler = xmltodict._DictSAXHandler
+    init, start = handler.__init__, handler.startElement
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.path = _CountingPath()
+
+    def counting_start(self: Any, *args: Any) -> None:
+        counts["elements"] += 1
+        start(self, *args)
+
+    monkeypatch.setattr(handler, "__init__", counting_init)
+    monkeypatch.setattr(handler, "startElement", counting_start)
+    monkeypatch.setattr(_CountingPath, "copied", 0)
+    return counts
+
+
+def test_deep_nesting_is_refused_at_the_depth_limit(xmltodict_counters: dict[str, int]) -> None:
+    from cos_async._xml import MAX_XML_DEPTH
+
+    with pytest.raises(XMLError, match=f"deeper than {MAX_XML_DEPTH}"):
+        parse(_nested(100_000))
+    # refused on reaching the first element too deep, not after reading 100,000 of them
+    assert xmltodict_counters["elements"] <= MAX_XML_DEPTH
+    assert parse(_nested(MAX_XML_DEPTH))["a"] is not None
+    with pytest.raises(XMLError, match="deeper than 8"):
+        parse(_nested(9), max_depth=8)
+
+
+def test_parsing_copies_no_element_paths(xmltodict_counters: dict[str, int]) -> None:
+    # xmltodict copies the element's path for every element when force_list is a function: a
+    # cost of the square of the depth (80,000 levels took 8 s of CPU)
+    depth = 60
+    leaves = b"".join(b"<Tag><Key>k</Key></Tag>" for _ in range(200))
+    doc = b"<R>" + b"<a>" * depth + leaves + b"</a>" * depth + b"</R>"
+    parsed = parse(doc)
+    node = parsed["R"]
+    for _ in range(depth):
+        node = node["a"]
+    assert len(node["Tag"]) == 200
+    assert xmltodict_counters["elements"] == 1 + depth + 400
+    assert _CountingPath.copied == 0
+
+
+def _calls_to_parse(data: bytes) -> int:
+    import sys
+
+    calls = 0
+
+    def profile(_frame: object, event: str, _arg: object) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(profile)
+    try:
+        parse(data)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_parsing_work_grows_linearly() -> None:
+    def listing(n: int) -> bytes:
+        entry = b"<Contents><Key>k</Key><Size>1</Size></Contents>"
+        return b"<ListBucketResult>" + entry * n + b"</ListBucketResult>"
+
+    small, large = _calls_to_parse(listing(5_000)), _calls_to_parse(listing(50_000))
+    assert 5 * small < large < 15 * small  # ten times the elements, about ten times the calls
+
+
+def test_size_limit() -> None:
+    from cos_async._xml import MAX_XML_BYTES
+
+    assert MAX_XML_BYTES >= 16 * 1024 * 1024
+    doc = b"<A>" + b"x" * 1000 + b"</A>"
+    assert parse(doc, max_bytes=len(doc)) == {"A": "x" * 1000}
+    with pytest.raises(XMLError, match="larger than 1000 bytes"):
+        parse(doc, max_bytes=1000)
+    with pytest.raises(XMLError, match="larger than 1000 bytes"):
+        parse(doc.decode(), max_bytes=1000)
