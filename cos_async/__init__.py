@@ -85,6 +85,7 @@ from ._errors import (
     NoSuchVersion,
     NotModified,
     ObjectNotAppendable,
+    PoolTimeout,
     PositionNotEqualToLength,
     PreconditionFailed,
     RequestExpired,
@@ -122,9 +123,12 @@ from ._models import (
     ResponseEvent,
     Result,
     StorageClass,
+    TransferResult,
+    TransferSummary,
     UploadPartCopyResult,
     UploadPartResult,
 )
+from ._progress import Progress, ProgressCallback
 from ._retry import set_testing
 from ._select import (
     CSVInput,
@@ -217,9 +221,12 @@ __all__ = [
     "ObjectNotAppendable",
     "ObjectVersionInfo",
     "PartInfo",
+    "PoolTimeout",
     "PositionNotEqualToLength",
     "PreconditionFailed",
     "PresignedPost",
+    "Progress",
+    "ProgressCallback",
     "PutObjectResult",
     "RedirectAllRequestsTo",
     "RefererConfiguration",
@@ -246,6 +253,8 @@ __all__ = [
     "StorageClass",
     "Tag",
     "Tagging",
+    "TransferResult",
+    "TransferSummary",
     "UploadPartCopyResult",
     "UploadPartResult",
     "VersioningConfiguration",

@@ -17,6 +17,7 @@ import hashlib
 import inspect
 import os
 import uuid
+import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -384,7 +385,7 @@ class ObjectBody:
         self,
         meta: ObjectMeta,
         chunks: Callable[[], AsyncIterator[bytes]],
-        release: Callable[[], Any],
+        release: Callable[[], None],
         *,
         verify_crc: bool,
         expected_length: int | None,
@@ -392,6 +393,8 @@ class ObjectBody:
         self.meta = meta
         self._chunks = chunks
         self._release = release
+        # where the connection lives: a body dropped unread releases it there (see __del__)
+        self._loop = asyncio.get_running_loop()
         self._verify = verify_crc and meta.crc64 is not None
         self._expected = expected_length
         self._consumed = False
@@ -475,9 +478,24 @@ class ObjectBody:
         """Release the connection (idempotent)."""
         if not self._closed:
             self._closed = True
-            result = self._release()
-            if inspect.isawaitable(result):
-                await result
+            self._release()
+
+    def __del__(self) -> None:
+        # A body dropped without being read or closed would hold its connection forever (and
+        # with the pool's connections all held, every later request would wait for one): give
+        # it back, and say so, as an unclosed file does.
+        if getattr(self, "_closed", True):
+            return
+        self._closed = True
+        with contextlib.suppress(RuntimeError):  # the loop is closed: so is the connection
+            self._loop.call_soon_threadsafe(self._release)
+        warnings.warn(
+            f"unclosed {self!r}: read it to the end or close it "
+            "('async with await cos.get_object(...)'); its connection was released",
+            ResourceWarning,
+            source=self,
+            stacklevel=2,
+        )
 
     async def __aenter__(self) -> ObjectBody:
         return self

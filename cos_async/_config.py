@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_COMPLETE_TIMEOUT",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_POOL_SIZE",
+    "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_SIGN_EXPIRES",
     "CosConfig",
@@ -37,6 +38,8 @@ DEFAULT_READ_TIMEOUT = 60.0
 #: CompleteMultipartUpload: COS answers at once, then may take minutes to assemble the object.
 DEFAULT_COMPLETE_TIMEOUT = 1200.0
 DEFAULT_POOL_SIZE = 64
+#: How long a request waits for a free connection of the pool before PoolTimeout.
+DEFAULT_POOL_TIMEOUT = 60.0
 #: Validity of each request's signature, in seconds.
 DEFAULT_SIGN_EXPIRES = 900
 DEFAULT_USER_AGENT = "cos-async"
@@ -108,6 +111,9 @@ class CosConfig:
     complete_timeout: float = attrs.field(default=DEFAULT_COMPLETE_TIMEOUT, validator=_positive)
     retry: RetryConfig = attrs.field(factory=RetryConfig)
     pool_size: int = DEFAULT_POOL_SIZE
+    #: seconds a request waits for a free connection (all ``pool_size`` in use) before
+    #: :class:`PoolTimeout`
+    pool_timeout: float = attrs.field(default=DEFAULT_POOL_TIMEOUT, validator=_positive)
     proxy: str | None = None
     user_agent: str = DEFAULT_USER_AGENT
     sign_expires: int = DEFAULT_SIGN_EXPIRES

@@ -8,6 +8,7 @@
     │   ├── CredentialsError               no credentials, or the provider failed
     │   ├── CosTransportError (OSError)    connection failed, reset, or the body was cut short
     │   │   └── CosTimeoutError (TimeoutError)
+    │   ├── PoolTimeout (TimeoutError)     no free connection in the pool in time (not retried)
     │   ├── RetryExhausted                 every attempt failed; ``attempts``, ``last_error``
     │   └── IntegrityError                 a CRC64 / MD5 / length check failed on data received or stored
     └── CosServiceError                    COS answered with an error (status, code, message, request_id, ...)
@@ -66,6 +67,7 @@ __all__ = [
     "NoSuchVersion",
     "NotModified",
     "ObjectNotAppendable",
+    "PoolTimeout",
     "PositionNotEqualToLength",
     "PreconditionFailed",
     "RequestExpired",
@@ -106,6 +108,12 @@ class CosTransportError(CosClientError, OSError):
 
 class CosTimeoutError(CosTransportError, TimeoutError):
     """A connect or read timeout expired."""
+
+
+class PoolTimeout(CosClientError, TimeoutError):
+    """No connection of the client's pool became free within ``CosConfig.pool_timeout``: every
+    one is in use, often by response bodies that were neither read to the end nor closed. Not
+    retried (waiting longer would not free them)."""
 
 
 class IntegrityError(CosClientError):

@@ -30,6 +30,8 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], object]
+"""What ``progress=`` takes: a function called with a :class:`Progress` report (on the event loop
+for ``cos_async``, on the calling thread for ``cos_sync``); its return value is ignored."""
 
 
 class ProgressTracker:

@@ -23,13 +23,14 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from typing import Protocol
 
 import aiohttp
+import anyio
 import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ._body import RangeSink, RequestBody
 from ._config import CosConfig
-from ._errors import CosClientError, CosTimeoutError, CosTransportError
+from ._errors import CosClientError, CosTimeoutError, CosTransportError, PoolTimeout
 
 __all__ = [
     "AiohttpTransport",
@@ -152,8 +153,9 @@ class Response(abc.ABC):
 
 
 class AiohttpResponse(Response):
-    def __init__(self, resp: aiohttp.ClientResponse) -> None:
+    def __init__(self, resp: aiohttp.ClientResponse, slots: _Slots) -> None:
         self._resp = resp
+        self._slots: _Slots | None = slots
         self.status = resp.status
         self.headers = resp.headers
         self.what = f"{resp.method} {resp.url.host}{resp.url.raw_path}"
@@ -174,11 +176,18 @@ class AiohttpResponse(Response):
             async for chunk in self._resp.content.iter_any():
                 yield chunk
 
+    def _done(self) -> None:
+        slots, self._slots = self._slots, None
+        if slots is not None:
+            slots.release(answered=True)
+
     def release(self) -> None:
         self._resp.release()
+        self._done()
 
     def close(self) -> None:
         self._resp.close()
+        self._done()
 
     def release_or_close(self) -> None:
         # a body abandoned half-read cannot go back to the pool: close its connection
@@ -186,6 +195,45 @@ class AiohttpResponse(Response):
             self._resp.release()
         else:
             self._resp.close()
+        self._done()
+
+
+class _Slots:
+    """The connections of the pool, counted: a request takes one before it is sent and gives it
+    back when its response is released or closed, so that waiting for a free one is bounded
+    (``pool_timeout``) and the error can say who holds them."""
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self.size = size
+        self.timeout = timeout
+        self._free = asyncio.Semaphore(size)
+        #: answers handed out whose body was neither read to the end nor closed yet
+        self.answered = 0
+
+    async def acquire(self, what: str) -> None:
+        if not self._free.locked():
+            await self._free.acquire()  # a free one: taken at once
+            return
+        try:
+            # anyio's deadline, not asyncio.wait_for: wait_for may swallow a cancellation that
+            # arrives as the semaphore is granted (a cancelled transfer worker would go on)
+            with anyio.fail_after(self.timeout):
+                await self._free.acquire()
+        except TimeoutError:
+            raise PoolTimeout(
+                f"{what}: no free connection in the client's pool (pool_size={self.size}) after "
+                f"{self.timeout:g} s (pool_timeout): {self.answered} of them are held by response "
+                "bodies that were neither read to the end nor closed (read them, or use "
+                "'async with await cos.get_object(...)'), the others by requests in flight"
+            ) from None
+
+    def answered_one(self) -> None:
+        self.answered += 1
+
+    def release(self, *, answered: bool) -> None:
+        if answered:
+            self.answered -= 1
+        self._free.release()
 
 
 def ssl_context(config: CosConfig) -> ssl.SSLContext:
@@ -218,6 +266,7 @@ class AiohttpTransport:
         self._pid = os.getpid()
         self._closed = False
         self._ssl: ssl.SSLContext | None = None
+        self._slots: _Slots | None = None
         #: exchanges sent on each path (for tests and instrumentation)
         self.sent = {"aiohttp": 0, "bulk": 0}
 
@@ -258,6 +307,7 @@ class AiohttpTransport:
                 headers={"User-Agent": cfg.user_agent},
             )
             self._loop = asyncio.get_running_loop()
+            self._slots = _Slots(cfg.pool_size, cfg.pool_timeout)
         return self._session
 
     async def send(self, request: HttpRequest) -> Response:
@@ -272,21 +322,29 @@ class AiohttpTransport:
             return await self.bulk.send(request, self._ssl_context() if https else None)
         self.sent["aiohttp"] += 1
         what = f"{request.method} {URL(request.url, encoded=True).host}"
+        slots = self._slots
+        assert slots is not None
+        await slots.acquire(what)
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=self.config.connect_timeout, sock_read=request.read_timeout
         )
-        with map_transport_errors(what):
-            resp = await session.request(
-                request.method,
-                URL(request.url, encoded=True),
-                headers=dict(request.headers),
-                data=body.stream() if body is not None else None,
-                timeout=timeout,
-                allow_redirects=False,
-                proxy=self.config.proxy,
-                ssl=self._ssl_context() if https else True,
-            )
-        response = AiohttpResponse(resp)
+        try:
+            with map_transport_errors(what):
+                resp = await session.request(
+                    request.method,
+                    URL(request.url, encoded=True),
+                    headers=dict(request.headers),
+                    data=body.stream() if body is not None else None,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    proxy=self.config.proxy,
+                    ssl=self._ssl_context() if https else True,
+                )
+        except BaseException:
+            slots.release(answered=False)
+            raise
+        slots.answered_one()
+        response = AiohttpResponse(resp, slots)
         if request.sink is not None and 200 <= response.status < 300:
             try:
                 await response.drain_into(request.sink, request.on_bytes)
