@@ -15,6 +15,7 @@ from ._context import Ctx, err
 from ._responses import xml_response
 from ._state import AppState
 from ._store import Acl
+from ._values import is_number
 
 __all__ = [
     "ALL_USERS",
@@ -44,7 +45,7 @@ _OBJECT_CANNED = (*OBJECT_ACLS, "public-read-write")
 
 def _normalise_uin(value: str) -> str:
     value = value.strip().strip('"')
-    if value.isdigit():
+    if is_number(value):
         return f"qcs::cam::uin/{value}:uin/{value}"
     return value
 

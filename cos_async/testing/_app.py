@@ -29,6 +29,7 @@ from ._operations import Operation
 from ._responses import error_response
 from ._routes import classify
 from ._state import AppState
+from ._values import number_or_none
 
 __all__ = ["CosApp"]
 
@@ -64,7 +65,7 @@ class CosApp(AppState):
                 operation=ctx.operation,
                 bucket=ctx.bucket,
                 key=ctx.key,
-                part_number=_int_or_none(ctx.get("partNumber")),
+                part_number=number_or_none(ctx.get("partNumber")),
             )
             ctx.record = record
             ctx.keep_document = self.requests.keep_documents
@@ -134,9 +135,3 @@ class CosApp(AppState):
         if handler is None:
             raise err(501, "NotImplemented", f"{op} is not implemented by the local COS server")
         return await handler(self, ctx, bucket)
-
-
-def _int_or_none(text: str | None) -> int | None:
-    if text is None or not text.isdigit():
-        return None
-    return int(text)

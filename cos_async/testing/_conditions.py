@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from ._context import CosServerError, Ctx, err
 from ._store import ObjectVersion
+from ._values import MAX_DIGITS
 
 __all__ = [
     "check_conditions",
@@ -21,8 +22,18 @@ __all__ = [
 ]
 
 _PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not hold."
-_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
-_COPY_RANGE = re.compile(r"\s*bytes=(\d+)-(\d+)\s*")
+# ASCII digits only (``\d`` would take any script's), and ``_offset`` bounds their length
+_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.ASCII)
+_COPY_RANGE = re.compile(
+    rf"\s*bytes=([0-9]{{1,{MAX_DIGITS}}})-([0-9]{{1,{MAX_DIGITS}}})\s*", re.ASCII
+)
+#: stands for an offset of more than MAX_DIGITS digits: beyond any object
+_BEYOND = 1 << 64
+
+
+def _offset(digits: str) -> int:
+    """A byte offset of a Range header (at most :data:`MAX_DIGITS` digits are converted)."""
+    return int(digits) if len(digits) <= MAX_DIGITS else _BEYOND
 
 
 def parse_http_date(value: str) -> float | None:
@@ -103,14 +114,14 @@ def parse_range(value: str, size: int) -> tuple[int, int] | None:
     if first == "" and last == "":
         return None
     if first == "":
-        n = int(last)
-        if n == 0:
+        n = _offset(last)
+        if n == 0 or size == 0:  # no last bytes to send (an empty object has none)
             raise unsatisfiable
         return max(0, size - n), size
-    start = int(first)
+    start = _offset(first)
     if start >= size:
         raise unsatisfiable
-    end = size if last == "" else min(int(last) + 1, size)
+    end = size if last == "" else min(_offset(last) + 1, size)
     if end <= start:
         return None
     return start, end

@@ -6,13 +6,14 @@ CORS rules (and preflight matching), and POST-object policies. Pure functions; e
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from cos_async._limits import MAX_TAG_KEY, MAX_TAG_VALUE
 from cos_async._xml import XMLError, parse, text_of
+
+from ._values import JSONLimitError, is_number, load_json
 
 __all__ = [
     "CONFIG_ROOTS",
@@ -180,7 +181,7 @@ def _check_cors(root: dict[str, Any], _id: str | None) -> None:
         for m in methods:
             if m.upper() not in _CORS_METHODS:
                 raise _malformed(f"CORSRule has an unsupported AllowedMethod {m!r}")
-        if "MaxAgeSeconds" in rule and not text_of(rule["MaxAgeSeconds"]).isdigit():
+        if "MaxAgeSeconds" in rule and not is_number(text_of(rule["MaxAgeSeconds"])):
             raise _malformed(f"CORSRule MaxAgeSeconds is not a number: {rule['MaxAgeSeconds']!r}")
 
 
@@ -326,9 +327,9 @@ _CHECKS = {
 
 def _validate_policy(body: bytes) -> None:
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DocumentError("MalformedPolicy", f"bucket policy is not JSON: {exc}") from exc
+        doc = load_json(body)
+    except JSONLimitError as exc:
+        raise DocumentError("MalformedPolicy", f"bucket policy: {exc}") from exc
     if not isinstance(doc, dict):
         raise DocumentError("MalformedPolicy", "bucket policy must be a JSON object")
     statements = doc.get("Statement", doc.get("statement"))
@@ -436,7 +437,7 @@ def _check_condition(cond: Any, values: Mapping[str, str], size: int) -> None:
     if op == "content-length-range":
         try:
             lo, hi = int(cond[1]), int(cond[2])
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise DocumentError(
                 "InvalidPolicyDocument", f"bad content-length-range {cond!r}"
             ) from exc

@@ -21,6 +21,7 @@ from cos_async.testing._documents import parse_tag_header
 from cos_async.testing._sse import COPY_SOURCE_CUSTOMER, check_sse_access, sse_echo
 from cos_async.testing._state import AppState
 from cos_async.testing._store import BucketState, ObjectVersion, new_version_id
+from cos_async.testing._values import number_or_none
 
 __all__ = [
     "STORED_HEADERS",
@@ -61,9 +62,11 @@ def check_traffic_limit(ctx: Ctx) -> None:
     if value is None:
         return
     lo, hi = TRAFFIC_LIMIT_MIN, TRAFFIC_LIMIT_MAX
-    if not value.strip().isdigit() or not lo <= int(value) <= hi:
+    rate = number_or_none(value.strip())
+    if rate is None or not lo <= rate <= hi:
+        shown = value if len(value) <= 40 else f"{value[:40]}... ({len(value)} chars)"
         raise err(
-            400, "InvalidArgument", f"x-cos-traffic-limit must be {lo}..{hi} bit/s, got {value!r}"
+            400, "InvalidArgument", f"x-cos-traffic-limit must be {lo}..{hi} bit/s, got {shown!r}"
         )
 
 

@@ -3,16 +3,23 @@ bucket creation (for other processes; tests in the same process use the Python A
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from cos_async.testing._context import CONTROL_PREFIX, Ctx
+from cos_async.testing._bodies import read_small
+from cos_async.testing._context import CONTROL_PREFIX, CosServerError, Ctx
 from cos_async.testing._faults import FaultRule
 from cos_async.testing._state import AppState
 from cos_async.testing._store import Acl
+from cos_async.testing._values import load_json, number_or_none
 
 from .common import valid_bucket_name
 
 __all__ = ["control"]
+
+#: the largest JSON body a control endpoint reads (a fault rule, a bucket name)
+_MAX_CONTROL_BODY = 64 * 1024
 
 
 async def control(app: AppState, ctx: Ctx) -> web.StreamResponse:
@@ -25,8 +32,7 @@ async def control(app: AppState, ctx: Ctx) -> web.StreamResponse:
             return web.json_response(app.faults.snapshot())
         if m == "POST":
             try:
-                data = await ctx.request.json()
-                rule = FaultRule.from_json(data)
+                rule = FaultRule.from_json(await _json_body(ctx))
             except (ValueError, TypeError) as exc:
                 return web.json_response({"error": str(exc)}, status=400)
             return web.json_response({"id": app.faults.add(rule)})
@@ -35,9 +41,10 @@ async def control(app: AppState, ctx: Ctx) -> web.StreamResponse:
             return web.json_response({"ok": True})
     if what.startswith("faults/") and m == "DELETE":
         ident = what.split("/", 1)[1]
-        if not ident.isdigit():
-            return web.json_response({"error": f"bad rule id {ident!r}"}, status=400)
-        app.faults.remove(int(ident))
+        rule_id = number_or_none(ident)
+        if rule_id is None:
+            return web.json_response({"error": f"bad rule id {ident[:40]!r}"}, status=400)
+        app.faults.remove(rule_id)
         return web.json_response({"ok": True})
     if what == "requests":
         if m == "GET":
@@ -47,7 +54,7 @@ async def control(app: AppState, ctx: Ctx) -> web.StreamResponse:
             return web.json_response({"ok": True})
     if what == "buckets" and m == "POST":
         try:
-            data = await ctx.request.json()
+            data = await _json_body(ctx)
         except ValueError as exc:
             return web.json_response({"error": f"malformed JSON: {exc}"}, status=400)
         name = data.get("name") if isinstance(data, dict) else None
@@ -57,3 +64,12 @@ async def control(app: AppState, ctx: Ctx) -> web.StreamResponse:
             app.store.create_bucket(name, app.region, Acl(canned="private"))
         return web.json_response({"name": name})
     return web.json_response({"error": f"unknown control endpoint {m} {ctx.path}"}, status=404)
+
+
+async def _json_body(ctx: Ctx) -> Any:
+    """The request's JSON body (at most :data:`_MAX_CONTROL_BODY` bytes, bounded nesting)."""
+    try:
+        body = await read_small(ctx, limit=_MAX_CONTROL_BODY)
+    except CosServerError as exc:
+        raise ValueError(exc.message) from None
+    return load_json(body, max_bytes=_MAX_CONTROL_BODY)

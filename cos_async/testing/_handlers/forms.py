@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import secrets
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from cos_async.testing._documents import DocumentError, check_post_policy, match
 from cos_async.testing._responses import empty_response, xml_response
 from cos_async.testing._state import AppState
 from cos_async.testing._store import Acl, BlobWriter, BucketState, ObjectVersion
+from cos_async.testing._values import load_json, number_or_none
 
 from .common import STORED_HEADERS, new_version_id_for, write_response_headers
 
@@ -120,7 +120,7 @@ def _check_signature(app: AppState, fields: dict[str, str]) -> dict[str, Any] | 
         raise err(403, "AccessDenied", "a signed form needs both policy and q-signature")
     try:
         policy_json = base64.b64decode(policy_b64, validate=True)
-        policy = json.loads(policy_json)
+        policy = load_json(policy_json)
     except (binascii.Error, ValueError) as exc:
         raise err(400, "InvalidPolicyDocument", f"policy is not base64 JSON: {exc}") from exc
     if not isinstance(policy, dict):
@@ -131,10 +131,10 @@ def _check_signature(app: AppState, fields: dict[str, str]) -> dict[str, Any] | 
     key_time = fields.get("q-key-time") or fields.get("q-sign-time") or ""
     if (fields.get("q-sign-algorithm") or "sha1").lower() != "sha1":
         raise err(400, "InvalidArgument", "q-sign-algorithm must be sha1")
-    try:
-        start, end = (int(x) for x in key_time.split(";"))
-    except ValueError as exc:
-        raise err(403, "AccessDenied", f"malformed q-key-time {key_time!r}") from exc
+    first, _, last = key_time.partition(";")
+    start, end = number_or_none(first), number_or_none(last)
+    if start is None or end is None:
+        raise err(403, "AccessDenied", f"malformed q-key-time {key_time[:80]!r}")
     if end < app.clock():
         raise err(403, "AccessDenied", "Request has expired")
     if cred.token is not None and fields.get("x-cos-security-token") != cred.token:

@@ -14,6 +14,7 @@ from cos_async.testing._context import Ctx, err
 from cos_async.testing._responses import iso_date, xml_response
 from cos_async.testing._state import AppState
 from cos_async.testing._store import BucketState, ObjectVersion, Store
+from cos_async.testing._values import parse_number
 
 __all__ = [
     "encoder",
@@ -30,9 +31,7 @@ def max_param(ctx: Ctx, name: str) -> int:
     text = ctx.get(name)
     if text is None or text == "":
         return MAX_PAGE_SIZE
-    if not text.isdigit():
-        raise err(400, "InvalidArgument", f"{name} must be a non-negative integer, got {text!r}")
-    return min(int(text), MAX_PAGE_SIZE)
+    return min(parse_number(text, name), MAX_PAGE_SIZE)
 
 
 def encoding_type(ctx: Ctx) -> str:

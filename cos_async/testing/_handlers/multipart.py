@@ -35,6 +35,7 @@ from cos_async.testing._store import (
     iter_segments,
     new_upload_id,
 )
+from cos_async.testing._values import number_or_none, parse_number
 
 from .common import (
     check_traffic_limit,
@@ -68,14 +69,7 @@ def _upload(ctx: Ctx, bucket: BucketState) -> Upload:
 
 def _part_number(ctx: Ctx) -> int:
     """``?partNumber``: 1..MAX_PART_NUMBER (400 otherwise)."""
-    text = ctx.get("partNumber")
-    if text is None or not text.isdigit() or not 1 <= int(text) <= MAX_PART_NUMBER:
-        raise err(
-            400,
-            "InvalidArgument",
-            f"partNumber must be an integer in 1..{MAX_PART_NUMBER}, got {text!r}",
-        )
-    return int(text)
+    return parse_number(ctx.get("partNumber"), "partNumber", minimum=1, maximum=MAX_PART_NUMBER)
 
 
 async def initiate_upload(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
@@ -164,14 +158,7 @@ async def upload_part_copy(app: AppState, ctx: Ctx, bucket: BucketState) -> web.
 
 async def list_parts(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
     upload = _upload(ctx, bucket)
-    marker_text = ctx.get("part-number-marker") or "0"
-    if not marker_text.isdigit():
-        raise err(
-            400,
-            "InvalidArgument",
-            f"part-number-marker must be an integer, got {marker_text!r}",
-        )
-    marker = int(marker_text)
+    marker = parse_number(ctx.get("part-number-marker") or "0", "part-number-marker")
     max_parts = max_param(ctx, "max-parts")
     encoding = encoding_type(ctx)
     enc = encoder(encoding)
@@ -223,9 +210,10 @@ async def complete_upload(app: AppState, ctx: Ctx, bucket: BucketState) -> web.S
         if not isinstance(p, dict):
             raise err(400, "MalformedXML", "each <Part> needs <PartNumber> and <ETag>")
         num = text_of(p.get("PartNumber"))
-        if not num.isdigit():
-            raise err(400, "MalformedXML", f"PartNumber is not a number: {num!r}")
-        listed.append((int(num), text_of(p.get("ETag"))))
+        number = number_or_none(num)
+        if number is None:
+            raise err(400, "MalformedXML", f"PartNumber is not a number: {num[:40]!r}")
+        listed.append((number, text_of(p.get("ETag"))))
     for (a, _), (b, _) in itertools.pairwise(listed):
         if b <= a:
             raise err(400, "InvalidPartOrder", "The list of parts was not in ascending order.")

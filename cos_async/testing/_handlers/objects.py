@@ -34,6 +34,7 @@ from cos_async.testing._responses import (
 from cos_async.testing._sse import check_sse_access, sse_echo, sse_of_request
 from cos_async.testing._state import AppState
 from cos_async.testing._store import Acl, BucketState, ObjectVersion, iter_segments
+from cos_async.testing._values import parse_number
 
 from .common import (
     check_readable,
@@ -62,6 +63,10 @@ __all__ = [
     "put_object_tagging",
     "restore_object",
 ]
+
+#: The most days a restored copy may be kept. COS documents no upper bound ("Days >= 1"); this
+#: one keeps the expiry a date that ``Last-Modified``-style headers can still write (year 9999).
+MAX_RESTORE_DAYS = 100 * 365
 
 #: ``response-*`` parameters of a GET, and the header each overrides
 RESPONSE_OVERRIDES = {
@@ -114,10 +119,7 @@ async def put_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.Stream
 async def append_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
     assert ctx.key is not None
     check_traffic_limit(ctx)
-    position_text = ctx.get("position")
-    if position_text is None or not position_text.isdigit():
-        raise err(400, "InvalidArgument", f"append needs a numeric position, got {position_text!r}")
-    position = int(position_text)
+    position = parse_number(ctx.get("position"), "position")
     current = bucket.current(ctx.key)
     if current is not None and current.delete_marker:
         current = None
@@ -414,9 +416,9 @@ async def restore_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.St
         raise err(400, "MalformedXML", str(exc)) from exc
     if not isinstance(root, dict):
         raise err(400, "MalformedXML", "expected a <RestoreRequest> document")
-    days_text = text_of(root.get("Days"))
-    if not days_text.isdigit() or int(days_text) < 1:
-        raise err(400, "InvalidArgument", f"RestoreRequest Days must be >= 1, got {days_text!r}")
+    days = parse_number(
+        text_of(root.get("Days")), "RestoreRequest Days", minimum=1, maximum=MAX_RESTORE_DAYS
+    )
     params = root.get("CASJobParameters") or {}
     tier = text_of(params.get("Tier")) if isinstance(params, dict) else ""
     tier = tier or "Standard"
@@ -436,7 +438,6 @@ async def restore_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.St
             f"Tier {tier!r} is not valid for {v.storage_class}; use one of {sorted(allowed)}",
         )
     now = app.clock()
-    expiry_days = int(days_text)
     if v.restore_ready_at is not None and now < v.restore_ready_at:
         raise err(409, "RestoreAlreadyInProgress", "Object restore is already in progress.")
     already = v.restore_ready_at is not None and (
@@ -444,7 +445,7 @@ async def restore_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.St
     )
     if not already:
         v.restore_ready_at = now + app.restore_delay
-    v.restore_expiry = max(now, v.restore_ready_at or now) + expiry_days * 86400
+    v.restore_expiry = max(now, v.restore_ready_at or now) + days * 86400
     app.store.persist_key(bucket, v.key)
     return empty_response(ctx, 200 if already else 202)
 
