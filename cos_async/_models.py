@@ -449,10 +449,16 @@ class TransferResult:
 class TransferSummary:
     """The outcome of a directory transfer or a prefix delete."""
 
+    #: keys written (upload) or read (download, delete)
     transferred: tuple[str, ...]
+    #: what was passed over: special files and unfollowed links (upload), directory markers
+    #: (download)
     skipped: tuple[str, ...]
+    #: ``(key, "ErrorClass: message")`` of each file or object that failed; the others went on
     failed: tuple[tuple[str, str], ...]
     bytes: int
+    #: keys not sent again because both sides already held the same bytes (``skip_unchanged``)
+    unchanged: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -98,18 +98,23 @@ class ProgressTracker:
             done = min(done, self.total)
         if done < self._reported:
             done = self._reported
+        if done == self._reported and self._last_report >= 0 and not force:
+            return  # nothing new to say
         self._reported = done
         self._last_report = now
         elapsed = max(now - self._start, 1e-9)
         self._callback(Progress(done, self.total, done / elapsed))
 
     def finish(self) -> None:
-        """The final report, at 100%."""
+        """The final report, at 100% (unless the last report already said 100%)."""
         if self._callback is None or self._finished:
             return
+        final = self.total if self.total is not None else self.bytes_done
+        already = self._last_report >= 0 and self._reported == final
         if self.total is not None:
             self._reported = self.total
             self._done = self.total
             self._inflight.clear()
-        self._maybe_report(force=True)
+        if not already:
+            self._maybe_report(force=True)
         self._finished = True

@@ -61,8 +61,30 @@ def check_bucket(bucket: object) -> str:
 
 
 def check_key(key: object) -> str:
+    """An object key COS accepts: non-empty UTF-8 text of at most 850 bytes, without NUL, not
+    starting with ``/`` (COS documents keys without one; the official SDK strips one from a
+    single object's key, so ``/a.txt`` there is ``a.txt``: see docs/migration.md), and not
+    addressing the bucket itself or outside it (``..``)."""
     if not isinstance(key, str) or not key:
         raise InvalidArgument(f"key must be a non-empty string, got {key!r}")
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            f"key {key!r} is not valid text: it holds undecodable bytes (a file name in another "
+            "encoding, such as GBK from a Windows zip?); decode the name before using it as a key"
+        ) from None
+    if size > _limits.MAX_KEY_BYTES:
+        raise InvalidArgument(
+            f"key is {size} bytes of UTF-8; COS allows at most {_limits.MAX_KEY_BYTES}: {key[:60]!r}..."
+        )
+    if "\x00" in key:
+        raise InvalidArgument(f"key must not contain NUL characters: {key!r}")
+    if key.startswith("/"):
+        raise InvalidArgument(
+            f"key must not start with '/' (COS keys have none): {key!r}; "
+            f"did you mean {key.lstrip('/')!r}?"
+        )
     depth = 0
     for seg in key.split("/"):
         if seg == "..":

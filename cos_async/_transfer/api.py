@@ -249,8 +249,17 @@ class TransferOps(OpsBase):
         concurrency: int = DEFAULT_CONCURRENCY,
         part_size: int | None = None,
         progress: ProgressCallback | None = None,
+        follow_symlinks: bool = True,
+        skip_unchanged: bool = False,
     ) -> TransferSummary:
-        """Upload every file under ``local_dir`` to ``prefix + relative/path``, concurrently."""
+        """Upload every file under ``local_dir`` into the directory ``prefix``, concurrently:
+        ``prefix="backup"`` (or ``"backup/"``) stores ``local_dir/x/y.txt`` as
+        ``backup/x/y.txt``; ``""`` the bucket's root. Symbolic links are followed unless
+        ``follow_symlinks=False`` (then they are reported in ``skipped``, with special files).
+        With ``skip_unchanged``, a file whose object already has its size and CRC-64 is not
+        sent again (reported in ``unchanged``). A file that fails (an unreadable file, a name
+        that is no valid key) is reported in ``failed`` and the others carry on. ``progress``
+        counts bytes as they move."""
         check_bucket(bucket)
         return await bulk.upload_dir(
             self._engine,
@@ -260,6 +269,8 @@ class TransferOps(OpsBase):
             concurrency=concurrency,
             part_size=part_size,
             progress=progress,
+            follow_symlinks=follow_symlinks,
+            skip_unchanged=skip_unchanged,
         )
 
     async def download_prefix(
@@ -271,9 +282,13 @@ class TransferOps(OpsBase):
         concurrency: int = DEFAULT_CONCURRENCY,
         part_size: int | None = None,
         progress: ProgressCallback | None = None,
+        skip_unchanged: bool = False,
     ) -> TransferSummary:
-        """Download every object under ``prefix`` into ``local_dir``; keys that would land outside
-        it are refused before anything is written."""
+        """Download every object of the directory ``prefix`` (``"backup"`` or ``"backup/"``:
+        the objects under ``backup/``; a prefix that is one object's key: that object) into
+        ``local_dir``; keys that would land outside it are refused before anything is written.
+        With ``skip_unchanged``, a local file with the object's size and CRC-64 is not fetched
+        again (reported in ``unchanged``)."""
         check_bucket(bucket)
         return await bulk.download_prefix(
             self._engine,
@@ -283,6 +298,7 @@ class TransferOps(OpsBase):
             concurrency=concurrency,
             part_size=part_size,
             progress=progress,
+            skip_unchanged=skip_unchanged,
         )
 
     async def delete_prefix(self, bucket: str, prefix: str) -> TransferSummary:

@@ -1704,7 +1704,7 @@ async def test_put_corrupted_every_time_exhausts_retries(
     assert server.requests.count("PutObject", key="bad") == attempts
 
 
-@pytest.mark.parametrize("key", ["/lead", "a//b", "trail/", "x?y#z", "%", "a\tb", "a/./b"])
+@pytest.mark.parametrize("key", ["a//b", "trail/", "x?y#z", "%", "a\tb", "a/./b"])
 async def test_unusual_keys_round_trip(cos: AsyncCosClient, bucket: str, key: str) -> None:
     await cos.put_object(bucket, key, key.encode())
     assert await get_bytes(cos, bucket, key) == key.encode()

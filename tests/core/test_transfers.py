@@ -421,7 +421,7 @@ def test_progress_tracker_monotonic_under_restart() -> None:
     tracker.finish()  # idempotent
     tracker.advance("late", 5)  # nothing after the final report
     done = [p.bytes_done for p in seen]
-    assert done == [30, 50, 50, 50, 80, 100, 100]
+    assert done == [30, 50, 80, 100]  # never the same value twice; 100% once
     assert all(p.total == 100 for p in seen)
 
 
@@ -434,9 +434,25 @@ def test_progress_tracker_throttles_and_caps() -> None:
     now[0] = 2.0
     tracker.advance(1, 40)  # more than the total (a retried piece counted twice): capped
     tracker.finish()
-    assert [p.bytes_done for p in seen] == [4, 10, 10]
+    assert [p.bytes_done for p in seen] == [4, 10]  # the capped report is the final one
     assert seen[1].rate == pytest.approx(5.0)
-    assert [p.fraction for p in seen] == [0.4, 1.0, 1.0]
+    assert [p.fraction for p in seen] == [0.4, 1.0]
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, 3 * MiB + 1])
+async def test_a_small_transfer_reports_100_percent_once(
+    cos: AsyncCosClient, bucket: str, tmp_path: Path, size: int, eager_progress: None
+) -> None:
+    src = _write(tmp_path / "f", _data(size, seed=40))
+    for transfer in ("upload", "download"):
+        seen: list[Progress] = []
+        if transfer == "upload":
+            await cos.upload_file(bucket, "once", src, progress=seen.append)
+        else:
+            await cos.download_file(bucket, "once", tmp_path / "back", progress=seen.append)
+        done = [p.bytes_done for p in seen]
+        assert done[-1] == size, transfer
+        assert done.count(size) == 1, (transfer, done)
 
 
 def test_progress_tracker_without_callback_or_total() -> None:
@@ -447,7 +463,7 @@ def test_progress_tracker_without_callback_or_total() -> None:
     tracker = ProgressTracker(seen.append, None, interval=0)
     tracker.add_done(7)
     tracker.finish()
-    assert [(p.bytes_done, p.total, p.fraction) for p in seen] == [(7, None, None)] * 2
+    assert [(p.bytes_done, p.total, p.fraction) for p in seen] == [(7, None, None)]
 
 
 async def test_progress_upload(
@@ -458,7 +474,7 @@ async def test_progress_upload(
     seen: list[Progress] = []
     await cos.upload_file(bucket, "p", src, part_size=MiB, concurrency=2, progress=seen.append)
     _check_progress(seen, len(data))
-    assert len(seen) > 5  # intermediate reports, not just the final one
+    assert len(seen) >= 5  # intermediate reports (one per part at least), not just the final one
     small: list[Progress] = []
     await cos.upload_file(bucket, "q", src, threshold=8 * MiB, progress=small.append)
     _check_progress(small, len(data))
@@ -518,7 +534,7 @@ async def test_progress_copy(
     )
     _check_progress(seen, len(data))
     if threshold == MiB:
-        assert [p.bytes_done for p in seen] == [MiB, 2 * MiB, 3 * MiB, len(data), len(data)]
+        assert [p.bytes_done for p in seen] == [MiB, 2 * MiB, 3 * MiB, len(data)]
 
 
 # --- download_file ----------------------------------------------------------------------------
