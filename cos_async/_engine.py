@@ -36,8 +36,8 @@ from ._errors import (
     CosServiceError,
     CosTransportError,
     IntegrityError,
-    RetryExhausted,
     code_for_status,
+    retry_exhausted,
     service_error,
 )
 from ._models import RequestEvent, RequestHook, ResponseEvent, ResponseHook, freeze_headers
@@ -292,6 +292,7 @@ class RequestEngine:
         body = req.body
         started = self.clock()
         attempt = 0
+        earlier: list[CosError] = []
         observe = _Observe(self, req)
         while True:
             attempt += 1
@@ -342,12 +343,15 @@ class RequestEngine:
                 raise error  # a one-shot stream is never replayed
             elapsed = self.clock() - started
             if attempt >= retry.max_attempts or elapsed >= retry.max_elapsed:
-                raise RetryExhausted(
+                raise retry_exhausted(
                     f"{req.method} {req.target} failed after {attempt} attempt(s) in "
                     f"{elapsed:.1f} s: {error}",
                     attempts=attempt,
                     last_error=error,
+                    elapsed=elapsed,
+                    earlier_errors=tuple(earlier),
                 ) from error
+            earlier.append(error)
             delay = retry.backoff(attempt, self.jitter())
             delay = min(delay, max(0.0, retry.max_elapsed - elapsed))
             if delay > 0:

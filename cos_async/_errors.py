@@ -75,6 +75,7 @@ __all__ = [
     "SignatureDoesNotMatch",
     "SlowDown",
     "code_for_status",
+    "retry_exhausted",
     "service_error",
 ]
 
@@ -122,19 +123,108 @@ class IntegrityError(CosClientError):
 
 
 class RetryExhausted(CosClientError):
-    """Every allowed attempt failed; ``last_error`` is the final cause (also ``__cause__``)."""
+    """Every allowed attempt failed; ``last_error`` is the final cause (also ``__cause__``).
 
-    def __init__(self, message: str, *, attempts: int = 0, last_error: BaseException | None = None):
+    What the client raises is also an instance of ``last_error``'s class (see
+    :func:`retry_exhausted`), so ``except TimeoutError``, ``except CosTimeoutError`` or
+    ``except SlowDown`` catch a timeout or a 503 that outlasted the retries, as they would catch
+    it on the first attempt; ``except RetryExhausted`` catches every one of them.
+    ``attempts`` is how many were made, ``elapsed`` the seconds they took, ``earlier_errors``
+    the failures before the last (also in the exception's notes)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        last_error: BaseException | None = None,
+        elapsed: float = 0.0,
+        earlier_errors: tuple[BaseException, ...] = (),
+    ):
         super().__init__(message)
         self.attempts = attempts
         self.last_error = last_error
+        self.elapsed = elapsed
+        self.earlier_errors = earlier_errors
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_retry, (self.message, self.attempts, self.last_error))
+        combined = type(self) is not RetryExhausted
+        return (
+            _rebuild_retry,
+            (
+                self.message,
+                self.attempts,
+                self.last_error,
+                self.elapsed,
+                self.earlier_errors,
+                combined,
+            ),
+        )
 
 
-def _rebuild_retry(message: str, attempts: int, last_error: BaseException | None) -> RetryExhausted:
-    return RetryExhausted(message, attempts=attempts, last_error=last_error)
+def _rebuild_retry(
+    message: str,
+    attempts: int,
+    last_error: BaseException | None,
+    elapsed: float = 0.0,
+    earlier_errors: tuple[BaseException, ...] = (),
+    combined: bool = False,
+) -> RetryExhausted:
+    if combined and isinstance(last_error, CosError):
+        return retry_exhausted(
+            message,
+            attempts=attempts,
+            last_error=last_error,
+            elapsed=elapsed,
+            earlier_errors=earlier_errors,
+        )
+    return RetryExhausted(
+        message,
+        attempts=attempts,
+        last_error=last_error,
+        elapsed=elapsed,
+        earlier_errors=earlier_errors,
+    )
+
+
+_EXHAUSTED: dict[type[CosError], type[RetryExhausted]] = {}
+
+
+def _exhausted_class(base: type[CosError]) -> type[RetryExhausted]:
+    """``RetryExhausted`` combined with ``base`` (made once per class)."""
+    cls = _EXHAUSTED.get(base)
+    if cls is None:
+        name = f"RetryExhausted[{base.__name__}]"
+        cls = _EXHAUSTED[base] = type(
+            name, (RetryExhausted, base), {"__module__": "cos_async", "__qualname__": name}
+        )
+    return cls
+
+
+def retry_exhausted(
+    message: str,
+    *,
+    attempts: int,
+    last_error: CosError,
+    elapsed: float,
+    earlier_errors: tuple[BaseException, ...] = (),
+) -> RetryExhausted:
+    """The error of a request whose every attempt failed: a :class:`RetryExhausted` that is
+    also an instance of ``last_error``'s class, with its fields (``status``, ``code``,
+    ``request_id``... of a service error), ``message`` the retry's summary."""
+    cls = _exhausted_class(type(last_error))
+    exc = cls.__new__(cls)
+    exc.__dict__.update(last_error.__dict__)
+    exc.args = (message,)
+    exc.message = message
+    exc.attempts = attempts
+    exc.last_error = last_error
+    exc.elapsed = elapsed
+    exc.earlier_errors = earlier_errors
+    notes = [f"attempt {i}: {type(e).__name__}: {e}" for i, e in enumerate(earlier_errors, 1)]
+    if notes:
+        exc.__dict__["__notes__"] = notes  # what add_note() makes (Python 3.11+)
+    return exc
 
 
 class CosServiceError(CosError):

@@ -17,7 +17,13 @@ from pathlib import Path
 from cos_async._body import RangeSink, temporary_beside
 from cos_async._crc64 import combine_all
 from cos_async._engine import RequestEngine
-from cos_async._errors import CosTransportError, IntegrityError, InvalidArgument, PreconditionFailed
+from cos_async._errors import (
+    CosTransportError,
+    IntegrityError,
+    InvalidArgument,
+    PreconditionFailed,
+    RetryExhausted,
+)
 from cos_async._models import TransferResult
 from cos_async._ops import objects
 from cos_async._options import PartOptions
@@ -67,6 +73,8 @@ async def _fetch_range(
             if sink.written != sink.length:
                 raise CosTransportError(f"range {start}-{end - 1} returned {sink.written} bytes")
             return sink.crc.value
+        except RetryExhausted:
+            raise  # the engine's retries are spent: no more rounds
         except (CosTransportError, IntegrityError):
             if attempt == PART_ATTEMPTS:
                 raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import pickle
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -542,3 +543,62 @@ async def test_read_timeouts_exhaust_as_timeout_errors(
     assert isinstance(info.value.last_error, CosTimeoutError)
     assert isinstance(info.value.last_error, TimeoutError)
     assert server.requests.count("HeadObject") == 2
+
+
+# --- the error after the last attempt keeps the class of the last failure ---------------------
+
+
+async def test_exhausted_timeouts_are_timeout_errors(
+    server: LocalCosServer, bucket: str, config: CosConfig
+) -> None:
+    server.faults.add(action="delay", operation="HeadObject", delay=2, times=None)
+    async with AsyncCosClient(
+        attrs.evolve(with_retry(config, max_attempts=2), read_timeout=0.2)
+    ) as cos:
+        with pytest.raises(TimeoutError) as info:  # what a user writes first
+            await cos.head_object(bucket, "k")
+    exc = info.value
+    assert isinstance(exc, CosTimeoutError)
+    assert isinstance(exc, RetryExhausted)
+    assert exc.attempts == 2
+    assert exc.elapsed >= 0.0
+    assert isinstance(exc.last_error, CosTimeoutError)
+    assert len(exc.earlier_errors) == 1
+    assert isinstance(exc.earlier_errors[0], CosTimeoutError)
+    assert getattr(exc, "__notes__", [""])[0].startswith("attempt 1: CosTimeoutError")
+    assert "failed after 2 attempt(s)" in str(exc)
+
+
+async def test_an_exhausted_refused_connection_is_an_oserror(bucket: str) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = CosConfig(
+        region="ap-guangzhou",
+        secret_id="AKIDx",
+        secret_key="k",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        retry=RetryConfig(max_attempts=2),
+    )
+    async with AsyncCosClient(config) as cos:
+        with pytest.raises(OSError, match="failed after 2 attempt") as info:
+            await cos.head_object(bucket, "k")
+    assert isinstance(info.value, RetryExhausted)
+    assert isinstance(info.value, CosTransportError)
+
+
+async def test_an_exhausted_service_error_keeps_its_class_and_fields(
+    cos: AsyncCosClient, server: LocalCosServer, bucket: str
+) -> None:
+    server.faults.add(
+        action="error", operation="PutObject", status=503, code="SlowDown", times=None
+    )
+    with pytest.raises(SlowDown) as info:
+        await cos.put_object(bucket, "k", b"x")
+    exc = info.value
+    assert isinstance(exc, RetryExhausted)
+    assert (exc.status, exc.code) == (503, "SlowDown")
+    assert exc.request_id == exc.last_error.request_id  # type: ignore[union-attr]
+    again = pickle.loads(pickle.dumps(exc))
+    assert type(again) is type(exc)
+    assert (again.status, again.code, again.attempts) == (503, "SlowDown", exc.attempts)
