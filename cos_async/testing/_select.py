@@ -1,10 +1,11 @@
-"""SELECT Object Content for the local COS server: the ``SelectRequest`` document, a small SQL
-subset, its evaluation over CSV / JSON objects, and the answer as an encoded event stream.
+"""SELECT Object Content for the local COS server: the ``SelectRequest`` document, the object
+read as CSV or JSON records (inflated from GZIP or BZIP2), the query evaluated over them
+(``_select_query``), and the answer as an encoded event stream.
 
 Pure (no sockets): :func:`parse_select_request` checks the document and the expression;
-:class:`SelectEngine` is fed the object's bytes chunk by chunk and returns encoded event stream
-messages; :func:`select_stream` drives it over an async iterator of chunks (in a worker thread
-for big chunks, so the server's loop is not held up by a large object).
+:class:`SelectEngine` is pushed the object's bytes and returns encoded event stream messages in
+bounded steps; :func:`select_stream` drives it over an async iterator of chunks (heavy steps in
+a worker thread, so the server's loop is not held up by a large or compressed object).
 
 The SQL subset::
 
@@ -20,6 +21,13 @@ else (functions, aggregates, arithmetic, LIKE, GROUP BY, ...) answers ``Unsuppor
 an expression that does not parse answers ``InvalidExpression``. An error found before any
 output answers an HTTP 400 ``<Error>``; one found later (a bad line deep in the object) ends the
 stream with an error message, as COS does.
+
+Bounds (a 10 KB BZIP2 object inflates to gigabytes): compressed input is inflated
+:data:`INFLATE_SLICE` bytes at a time and at most :data:`MAX_SELECT_INFLATED` bytes in all
+(400 ``InvalidArgument`` past that: COS documents no such limit, this is the local server's);
+an input or output record is at most :data:`MAX_SELECT_RECORD` characters (400
+``OverMaxRecordSize``, S3 Select's code and limit, whose API COS Select follows); a JSON
+DOCUMENT object, read whole, at most :data:`MAX_SELECT_DOCUMENT` characters.
 """
 
 from __future__ import annotations
@@ -28,11 +36,9 @@ import asyncio
 import bz2
 import codecs
 import json
-import math
-import re
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Mapping
-from typing import Any, Literal
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import attrs
 
@@ -40,57 +46,52 @@ from cos_async._eventstream import encode_message
 from cos_async._xml import XMLError, parse, text_of
 
 from ._documents import DocumentError
+from ._select_query import (
+    MISSING,
+    CsvIn,
+    CsvOut,
+    JsonIn,
+    JsonOut,
+    Plan,
+    Query,
+    check_query,
+    fail,
+    parse_query,
+)
 
 __all__ = [
+    "INFLATE_SLICE",
+    "MAX_SELECT_DOCUMENT",
+    "MAX_SELECT_INFLATED",
+    "MAX_SELECT_RECORD",
     "RECORDS_EVENT_SIZE",
+    "STEP_OUTPUT",
     "SelectEngine",
     "SelectRequest",
     "error_message",
+    "parse_query",
     "parse_select_request",
     "select_stream",
 ]
 
 #: Records events carry whole records, at most this many bytes each (unless one record is bigger)
 RECORDS_EVENT_SIZE = 64 * 1024
+#: A step of the engine produces about this many bytes of records at most
+STEP_OUTPUT = 16 * RECORDS_EVENT_SIZE
+#: Compressed input is inflated this many bytes at a time
+INFLATE_SLICE = 256 * 1024
+#: The most bytes a GZIP or BZIP2 object is inflated to (its records are evaluated in Python:
+#: more would hold a CPU for minutes)
+MAX_SELECT_INFLATED = 256 * 1024 * 1024
+#: The longest record, read or written (characters): S3 Select's maxCharsPerRecord
+MAX_SELECT_RECORD = 1024 * 1024
+#: The largest JSON DOCUMENT object (characters), which is parsed whole
+MAX_SELECT_DOCUMENT = 16 * 1024 * 1024
 #: chunks bigger than this are evaluated in a worker thread
 _INLINE_LIMIT = 64 * 1024
 
 
-def _fail(code: str, message: str) -> DocumentError:
-    return DocumentError(code, message, 400)
-
-
 # --- the request ----------------------------------------------------------------------------
-
-
-@attrs.frozen
-class CsvIn:
-    header: str = "NONE"  # NONE, USE or IGNORE
-    record_delimiter: str = "\n"
-    field_delimiter: str = ","
-    quote: str = '"'
-    escape: str = '"'
-    comments: str | None = None
-    allow_quoted_record_delimiter: bool = False
-
-
-@attrs.frozen
-class JsonIn:
-    type: str = "LINES"  # DOCUMENT or LINES
-
-
-@attrs.frozen
-class CsvOut:
-    always_quote: bool = False
-    record_delimiter: str = "\n"
-    field_delimiter: str = ","
-    quote: str = '"'
-    escape: str = '"'
-
-
-@attrs.frozen
-class JsonOut:
-    record_delimiter: str = "\n"
 
 
 @attrs.frozen
@@ -109,7 +110,7 @@ def _section(doc: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     if value is None or value == "":
         return None
     if not isinstance(value, Mapping):
-        raise _fail("MalformedXML", f"<{name}> must hold elements")
+        raise fail("MalformedXML", f"<{name}> must hold elements")
     return value
 
 
@@ -122,7 +123,7 @@ def _text(doc: Mapping[str, Any], name: str, default: str) -> str:
 def _choice(doc: Mapping[str, Any], where: str, name: str, default: str, allowed: set[str]) -> str:
     value = _text(doc, name, default).strip().upper() or default
     if value not in allowed:
-        raise _fail(
+        raise fail(
             "InvalidArgument",
             f"{where}.{name} must be one of {', '.join(sorted(allowed))}, got {value!r}",
         )
@@ -132,7 +133,7 @@ def _choice(doc: Mapping[str, Any], where: str, name: str, default: str, allowed
 def _chars(doc: Mapping[str, Any], where: str, name: str, default: str, max_len: int = 1) -> str:
     value = _text(doc, name, default)
     if not 1 <= len(value) <= max_len:
-        raise _fail(
+        raise fail(
             "InvalidArgument",
             f"{where}.{name} must be 1..{max_len} character(s), got {value!r}",
         )
@@ -144,24 +145,24 @@ def parse_select_request(body: bytes) -> SelectRequest:
     try:
         root = parse(body).get("SelectRequest")
     except XMLError as exc:
-        raise _fail("MalformedXML", str(exc)) from exc
+        raise fail("MalformedXML", str(exc)) from exc
     if not isinstance(root, Mapping):
-        raise _fail("MalformedXML", "expected a <SelectRequest> document")
+        raise fail("MalformedXML", "expected a <SelectRequest> document")
     expression = _text(root, "Expression", "")
     if not expression.strip():
-        raise _fail("InvalidExpression", "the Expression is empty")
+        raise fail("InvalidExpression", "the Expression is empty")
     kind = _text(root, "ExpressionType", "").strip()
     if kind.upper() != "SQL":
-        raise _fail("InvalidExpressionType", f"ExpressionType must be SQL, got {kind!r}")
+        raise fail("InvalidExpressionType", f"ExpressionType must be SQL, got {kind!r}")
     source = _section(root, "InputSerialization")
     target = _section(root, "OutputSerialization")
     if source is None or target is None:
-        raise _fail(
+        raise fail(
             "MalformedXML", "a SelectRequest needs InputSerialization and OutputSerialization"
         )
     compression = _text(source, "CompressionType", "NONE").strip().upper() or "NONE"
     if compression not in ("NONE", "GZIP", "BZIP2"):
-        raise _fail(
+        raise fail(
             "InvalidCompressionFormat",
             f"CompressionType must be NONE, GZIP or BZIP2, got {compression!r}",
         )
@@ -171,13 +172,13 @@ def parse_select_request(body: bytes) -> SelectRequest:
     if "JSON" in source and json_in is None:
         json_in = {}
     if (csv_in is None) == (json_in is None):
-        raise _fail("InvalidArgument", "InputSerialization needs exactly one of CSV or JSON")
+        raise fail("InvalidArgument", "InputSerialization needs exactly one of CSV or JSON")
     fmt_in: CsvIn | JsonIn
     if csv_in is not None:
         w = "InputSerialization.CSV"
         comments = _text(csv_in, "Comments", "")
         if len(comments) > 1:
-            raise _fail("InvalidArgument", f"{w}.Comments must be one character, got {comments!r}")
+            raise fail("InvalidArgument", f"{w}.Comments must be one character, got {comments!r}")
         fmt_in = CsvIn(
             header=_choice(csv_in, w, "FileHeaderInfo", "NONE", {"NONE", "USE", "IGNORE"}),
             record_delimiter=_chars(csv_in, w, "RecordDelimiter", "\n", 2),
@@ -202,7 +203,7 @@ def parse_select_request(body: bytes) -> SelectRequest:
     if "JSON" in target and json_out is None:
         json_out = {}
     if (csv_out is None) == (json_out is None):
-        raise _fail("InvalidArgument", "OutputSerialization needs exactly one of CSV or JSON")
+        raise fail("InvalidArgument", "OutputSerialization needs exactly one of CSV or JSON")
     fmt_out: CsvOut | JsonOut
     if csv_out is not None:
         w = "OutputSerialization.CSV"
@@ -225,7 +226,7 @@ def parse_select_request(body: bytes) -> SelectRequest:
     progress = _section(root, "RequestProgress") or {}
     enabled = _choice(progress, "RequestProgress", "Enabled", "FALSE", {"TRUE", "FALSE"})
     query = parse_query(expression)
-    _check_query(query, fmt_in)
+    check_query(query, fmt_in)
     return SelectRequest(
         query=query,
         compression=compression,
@@ -237,628 +238,22 @@ def parse_select_request(body: bytes) -> SelectRequest:
 
 def _check_delimiters(where: str, record: str, field: str, quote: str) -> None:
     if field == quote or field in record or quote in record:
-        raise _fail(
+        raise fail(
             "InvalidArgument",
             f"{where}: FieldDelimiter {field!r}, QuoteCharacter {quote!r} and "
             f"RecordDelimiter {record!r} must not overlap",
         )
 
 
-# --- the SQL subset: tokens ---------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<str>'(?:[^']|'')*')
-  | (?P<qid>"(?:[^"]|"")*")
-  | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><>|!=|<=|>=|\|\||[=<>*,.()\[\];+\-/%])
-    """,
-    re.VERBOSE,
-)
-_KEYWORDS = frozenset(
-    [
-        "SELECT",
-        "FROM",
-        "WHERE",
-        "LIMIT",
-        "AND",
-        "OR",
-        "NOT",
-        "AS",
-        "CAST",
-        "IS",
-        "NULL",
-        "TRUE",
-        "FALSE",
-        "MISSING",
-    ]
-)
-_UNSUPPORTED = frozenset(
-    [
-        "GROUP",
-        "ORDER",
-        "BY",
-        "HAVING",
-        "JOIN",
-        "UNION",
-        "LIKE",
-        "BETWEEN",
-        "IN",
-        "DISTINCT",
-        "OFFSET",
-        "CASE",
-        "WHEN",
-        "EXISTS",
-        "INTERSECT",
-        "EXCEPT",
-        "ALL",
-        "ANY",
-        "SOME",
-        "ESCAPE",
-    ]
-)
-_CAST_TYPES = {
-    "INT": "int",
-    "INTEGER": "int",
-    "BIGINT": "int",
-    "FLOAT": "float",
-    "DOUBLE": "float",
-    "DECIMAL": "float",
-    "NUMERIC": "float",
-    "STRING": "str",
-    "VARCHAR": "str",
-    "CHAR": "str",
-    "BOOL": "bool",
-    "BOOLEAN": "bool",
-}
-_COMPARISONS = frozenset({"=", "!=", "<>", "<", "<=", ">", ">="})
-
-
-@attrs.frozen
-class _Tok:
-    kind: str  # num, str, qid, id, op, end
-    text: str
-    pos: int
-
-    @property
-    def upper(self) -> str:
-        return self.text.upper() if self.kind == "id" else ""
-
-
-def _tokens(expression: str) -> list[_Tok]:
-    out: list[_Tok] = []
-    pos = 0
-    while pos < len(expression):
-        m = _TOKEN.match(expression, pos)
-        if m is None:
-            ch = expression[pos]
-            if ch in "'\"":
-                raise _fail("InvalidExpression", f"unterminated quote at character {pos + 1}")
-            raise _fail("InvalidExpression", f"unexpected character {ch!r} at character {pos + 1}")
-        kind = m.lastgroup
-        assert kind is not None
-        if kind != "space":
-            out.append(_Tok(kind, m.group(), pos))
-        pos = m.end()
-    out.append(_Tok("end", "", len(expression)))
-    return out
-
-
-# --- the SQL subset: syntax tree ----------------------------------------------------------
-
-
-@attrs.frozen
-class Column:
-    path: tuple[str, ...]
-    quoted: tuple[bool, ...]
-
-
-@attrs.frozen
-class Const:
-    value: Any
-
-
-@attrs.frozen
-class Cast:
-    operand: Operand
-    type: str
-
-
-Operand = Column | Const | Cast
-
-
-@attrs.frozen
-class Compare:
-    left: Operand
-    op: str
-    right: Operand
-
-
-@attrs.frozen
-class IsNull:
-    operand: Operand
-    negate: bool
-
-
-@attrs.frozen
-class Truth:
-    operand: Operand
-
-
-@attrs.frozen
-class Logic:
-    op: Literal["AND", "OR"]
-    items: tuple[Condition, ...]
-
-
-@attrs.frozen
-class Not:
-    item: Condition
-
-
-Condition = Compare | IsNull | Truth | Logic | Not
-
-
-@attrs.frozen
-class Query:
-    #: ``None`` for ``SELECT *``; else (operand, output name or None)
-    items: tuple[tuple[Operand, str | None], ...] | None
-    where: Condition | None
-    limit: int | None
-    #: ``FROM COSObject[*]``: top-level arrays are expanded into records
-    unnest: bool
-
-
-class _Parser:
-    def __init__(self, expression: str) -> None:
-        self.toks = _tokens(expression)
-        self.i = 0
-
-    @property
-    def tok(self) -> _Tok:
-        return self.toks[self.i]
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
-
-    def error(self, expected: str) -> DocumentError:
-        tok = self.tok
-        got = "the end of the expression" if tok.kind == "end" else repr(tok.text)
-        if tok.upper in _UNSUPPORTED:
-            return _fail(
-                "UnsupportedSyntax",
-                f"{tok.upper} (at character {tok.pos + 1}) is not supported by the local COS server",
-            )
-        if tok.kind == "op" and tok.text in ("+", "-", "/", "%", "||"):
-            return _fail(
-                "UnsupportedSyntax",
-                f"the operator {tok.text!r} (at character {tok.pos + 1}) is not supported "
-                "by the local COS server",
-            )
-        return _fail(
-            "InvalidExpression", f"expected {expected} at character {tok.pos + 1}, got {got}"
-        )
-
-    def keyword(self, word: str) -> bool:
-        if self.tok.upper == word:
-            self.i += 1
-            return True
-        return False
-
-    def expect_keyword(self, word: str) -> None:
-        if not self.keyword(word):
-            raise self.error(word)
-
-    def op(self, text: str) -> bool:
-        if self.tok.kind == "op" and self.tok.text == text:
-            self.i += 1
-            return True
-        return False
-
-    def expect_op(self, text: str) -> None:
-        if not self.op(text):
-            raise self.error(repr(text))
-
-    def name(self, what: str, *, field: bool = False) -> tuple[str, bool]:
-        """An identifier (``field``: after a '.', where even keywords are names)."""
-        tok = self.tok
-        if tok.kind == "id" and (field or tok.upper not in _KEYWORDS | _UNSUPPORTED):
-            self.i += 1
-            return tok.text, False
-        if tok.kind == "qid":
-            self.i += 1
-            return tok.text[1:-1].replace('""', '"'), True
-        raise self.error(what)
-
-    def query(self) -> tuple[Query, str | None]:
-        self.expect_keyword("SELECT")
-        items: list[tuple[Operand, str | None]] | None = None
-        if not self.op("*"):
-            items = []
-            while True:
-                operand = self.operand()
-                label = self.name("a name after AS")[0] if self.keyword("AS") else None
-                items.append((operand, label))
-                if not self.op(","):
-                    break
-        self.expect_keyword("FROM")
-        tok = self.tok
-        if tok.kind != "id" or tok.upper != "COSOBJECT":
-            raise self.error("COSObject")
-        self.i += 1
-        unnest = False
-        if self.op("["):
-            self.expect_op("*")
-            self.expect_op("]")
-            unnest = True
-        alias: str | None = None
-        if self.keyword("AS") or (
-            self.tok.kind == "id" and self.tok.upper not in _KEYWORDS | _UNSUPPORTED
-        ):
-            alias = self.name("a table alias")[0]
-        where = self.condition() if self.keyword("WHERE") else None
-        limit: int | None = None
-        if self.keyword("LIMIT"):
-            tok = self.tok
-            if tok.kind != "num" or not tok.text.isdigit():
-                raise self.error("a whole number after LIMIT")
-            self.i += 1
-            limit = int(tok.text)
-        self.op(";")
-        if self.tok.kind != "end":
-            raise self.error("the end of the expression")
-        return Query(
-            items=tuple(items) if items is not None else None,
-            where=where,
-            limit=limit,
-            unnest=unnest,
-        ), alias
-
-    def condition(self) -> Condition:
-        items = [self.conjunction()]
-        while self.keyword("OR"):
-            items.append(self.conjunction())
-        return items[0] if len(items) == 1 else Logic("OR", tuple(items))
-
-    def conjunction(self) -> Condition:
-        items = [self.negation()]
-        while self.keyword("AND"):
-            items.append(self.negation())
-        return items[0] if len(items) == 1 else Logic("AND", tuple(items))
-
-    def negation(self) -> Condition:
-        if self.keyword("NOT"):
-            return Not(self.negation())
-        if self.op("("):
-            inner = self.condition()
-            self.expect_op(")")
-            return inner
-        left = self.operand()
-        if self.keyword("IS"):
-            negate = self.keyword("NOT")
-            if not (self.keyword("NULL") or self.keyword("MISSING")):
-                raise self.error("NULL after IS")
-            return IsNull(left, negate)
-        tok = self.tok
-        if tok.kind == "op" and tok.text in _COMPARISONS:
-            self.i += 1
-            return Compare(left, "!=" if tok.text == "<>" else tok.text, self.operand())
-        return Truth(left)
-
-    def operand(self) -> Operand:
-        tok = self.tok
-        if tok.kind == "num":
-            self.i += 1
-            return Const(_number(tok.text))
-        if tok.kind == "op" and tok.text == "-" and self.toks[self.i + 1].kind == "num":
-            self.i += 2
-            return Const(-_number(self.toks[self.i - 1].text))
-        if tok.kind == "str":
-            self.i += 1
-            return Const(tok.text[1:-1].replace("''", "'"))
-        if tok.upper in ("TRUE", "FALSE"):
-            self.i += 1
-            return Const(tok.upper == "TRUE")
-        if tok.upper in ("NULL", "MISSING"):
-            self.i += 1
-            return Const(None)
-        if tok.upper == "CAST":
-            self.i += 1
-            self.expect_op("(")
-            inner = self.operand()
-            self.expect_keyword("AS")
-            type_tok = self.tok
-            if type_tok.upper not in _CAST_TYPES:
-                raise self.error(f"a type ({', '.join(sorted(_CAST_TYPES))})")
-            self.i += 1
-            self.expect_op(")")
-            return Cast(inner, _CAST_TYPES[type_tok.upper])
-        if tok.kind == "id" and self.toks[self.i + 1].text == "(":
-            raise _fail(
-                "UnsupportedSyntax",
-                f"the function {tok.text}() (at character {tok.pos + 1}) is not supported by "
-                "the local COS server",
-            )
-        if tok.kind in ("id", "qid") and tok.upper not in _KEYWORDS:
-            names = [self.name("a column")]
-            while self.op("."):
-                names.append(self.name("a column name after '.'", field=True))
-            return Column(tuple(n for n, _ in names), tuple(q for _, q in names))
-        raise self.error("a column, a literal or CAST")
-
-
-def _number(text: str) -> int | float:
-    return float(text) if any(c in text for c in ".eE") else int(text)
-
-
-def parse_query(expression: str) -> Query:
-    """Parse an expression of the subset (alias prefixes removed from the columns)."""
-    query, alias = _Parser(expression).query()
-    prefixes = {"cosobject"} | ({alias.lower()} if alias else set())
-
-    def strip(operand: Operand) -> Operand:
-        if isinstance(operand, Cast):
-            return Cast(strip(operand.operand), operand.type)
-        if isinstance(operand, Column) and operand.path[0].lower() in prefixes:
-            if operand.quoted[0] and alias is not None and operand.path[0] != alias:
-                return operand
-            return Column(operand.path[1:], operand.quoted[1:])
-        return operand
-
-    def strip_condition(cond: Condition) -> Condition:
-        if isinstance(cond, Compare):
-            return Compare(strip(cond.left), cond.op, strip(cond.right))
-        if isinstance(cond, IsNull):
-            return IsNull(strip(cond.operand), cond.negate)
-        if isinstance(cond, Truth):
-            return Truth(strip(cond.operand))
-        if isinstance(cond, Not):
-            return Not(strip_condition(cond.item))
-        return Logic(cond.op, tuple(strip_condition(c) for c in cond.items))
-
-    items = query.items
-    if items is not None:
-        items = tuple((strip(o), name) for o, name in items)
-    where = strip_condition(query.where) if query.where is not None else None
-    return attrs.evolve(query, items=items, where=where)
-
-
-def _columns(query: Query) -> Iterator[Column]:
-    def walk(node: Any) -> Iterator[Column]:
-        if isinstance(node, Column):
-            yield node
-        elif isinstance(node, Cast):
-            yield from walk(node.operand)
-        elif isinstance(node, Compare):
-            yield from walk(node.left)
-            yield from walk(node.right)
-        elif isinstance(node, IsNull | Truth):
-            yield from walk(node.operand)
-        elif isinstance(node, Not):
-            yield from walk(node.item)
-        elif isinstance(node, Logic):
-            for item in node.items:
-                yield from walk(item)
-
-    for operand, _ in query.items or ():
-        yield from walk(operand)
-    if query.where is not None:
-        yield from walk(query.where)
-
-
-_POSITIONAL = re.compile(r"^_([1-9][0-9]*)$")
-
-
-def _check_query(query: Query, fmt: CsvIn | JsonIn) -> None:
-    """What can be refused before reading the object."""
-    if not isinstance(fmt, CsvIn):
-        return
-    if query.unnest:
-        raise _fail("UnsupportedSyntax", "COSObject[*] applies to JSON input only")
-    for col in _columns(query):
-        if not col.path:
-            raise _fail("UnsupportedSyntax", "a CSV row cannot be selected as one value; use *")
-        if len(col.path) > 1:
-            raise _fail("InvalidExpression", f"CSV columns have no fields: {'.'.join(col.path)!r}")
-        if not _POSITIONAL.match(col.path[0]) and fmt.header != "USE":
-            raise _fail(
-                "InvalidExpression",
-                f"column {col.path[0]!r} is a name: CSV columns are _1, _2... unless "
-                "FileHeaderInfo is USE",
-            )
-
-
-# --- evaluation ---------------------------------------------------------------------------
-
-
-class _Missing:
-    """An absent value (a column beyond the end of a row, a JSON field that is not there)."""
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-Getter = Callable[[Any], Any]
-
-
-def _as_number(value: Any) -> int | float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                return None
-            return number if math.isfinite(number) else None
-    return None
-
-
-def _cast(value: Any, kind: str) -> Any:
-    if value is None or value is MISSING:
-        return value
-    try:
-        if kind == "str":
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            return value if isinstance(value, str) else json.dumps(value)
-        if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in ("true", "false"):
-                return text == "true"
-            raise ValueError(value)
-        number = _as_number(value)
-        if number is None:
-            raise ValueError(value)
-        if kind == "int":
-            if isinstance(number, float) and not number.is_integer() and isinstance(value, str):
-                raise ValueError(value)  # "2.5" is not an INT (2.5 from JSON truncates)
-            return int(number)
-        return float(number)
-    except (ValueError, OverflowError):
-        raise _fail("CastFailed", f"cannot CAST {value!r} AS {kind.upper()}") from None
-
-
-def _compare(left: Any, op: str, right: Any) -> bool:
-    if left is None or right is None or left is MISSING or right is MISSING:
-        return False
-    a, b = left, right
-    if isinstance(a, bool) or isinstance(b, bool):
-        if not (isinstance(a, bool) and isinstance(b, bool)):
-            return op == "!="
-    elif isinstance(a, int | float) or isinstance(b, int | float):
-        na, nb = _as_number(a), _as_number(b)
-        if na is None or nb is None:
-            return op == "!="
-        a, b = na, nb
-    elif not (isinstance(a, str) and isinstance(b, str)):
-        if op in ("=", "!="):
-            return bool(a == b) == (op == "=")
-        return False
-    if op == "=":
-        return bool(a == b)
-    if op == "!=":
-        return bool(a != b)
-    if isinstance(a, bool):
-        return False
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
-
-
-class _Plan:
-    """The query compiled against one input format (and CSV header)."""
-
-    def __init__(self, query: Query, fmt: CsvIn | JsonIn, header: list[str] | None) -> None:
-        self.csv = isinstance(fmt, CsvIn)
-        self.header = (
-            header if self.csv and isinstance(fmt, CsvIn) and fmt.header == "USE" else None
-        )
-        self.where = self._condition(query.where) if query.where is not None else None
-        self.items: list[tuple[str, Getter]] | None = None
-        if query.items is not None:
-            self.items = []
-            for n, (operand, alias) in enumerate(query.items, 1):
-                if alias is not None:
-                    name = alias
-                elif isinstance(operand, Column) and operand.path:
-                    name = operand.path[-1]
-                else:
-                    name = f"_{n}"
-                self.items.append((name, self._operand(operand)))
-
-    def _column(self, col: Column) -> Getter:
-        if not col.path:
-            return lambda record: record
-        if self.csv:
-            name = col.path[0]
-            m = _POSITIONAL.match(name)
-            if m is not None and not col.quoted[0]:
-                index = int(m.group(1)) - 1
-            else:
-                header = self.header or []
-                if name in header:
-                    index = header.index(name)
-                else:
-                    folded = [h.lower() for h in header]
-                    if col.quoted[0] or name.lower() not in folded:
-                        raise _fail(
-                            "InvalidExpression",
-                            f"column {name!r} is not in the CSV header "
-                            f"({', '.join(repr(h) for h in header)})",
-                        )
-                    index = folded.index(name.lower())
-            return lambda row: row[index] if index < len(row) else MISSING
-        path = col.path
-
-        def field(record: Any) -> Any:
-            value = record
-            for name in path:
-                if not isinstance(value, dict) or name not in value:
-                    return MISSING
-                value = value[name]
-            return value
-
-        return field
-
-    def _operand(self, operand: Operand) -> Getter:
-        if isinstance(operand, Const):
-            value = operand.value
-            return lambda _record: value
-        if isinstance(operand, Cast):
-            inner, kind = self._operand(operand.operand), operand.type
-            return lambda record: _cast(inner(record), kind)
-        return self._column(operand)
-
-    def _condition(self, cond: Condition) -> Callable[[Any], bool]:
-        if isinstance(cond, Compare):
-            left, right, op = self._operand(cond.left), self._operand(cond.right), cond.op
-            return lambda r: _compare(left(r), op, right(r))
-        if isinstance(cond, IsNull):
-            get, negate = self._operand(cond.operand), cond.negate
-            return lambda r: (get(r) in (None, MISSING)) != negate
-        if isinstance(cond, Truth):
-            get = self._operand(cond.operand)
-            return lambda r: get(r) is True or (isinstance(get(r), str) and get(r) == "true")
-        if isinstance(cond, Not):
-            inner = self._condition(cond.item)
-            return lambda r: not inner(r)
-        parts = [self._condition(c) for c in cond.items]
-        if cond.op == "AND":
-            return lambda r: all(p(r) for p in parts)
-        return lambda r: any(p(r) for p in parts)
-
-    def project(self, record: Any) -> list[tuple[str, Any]]:
-        if self.items is not None:
-            return [(name, get(record)) for name, get in self.items]
-        if self.csv:
-            header = self.header or []
-            return [
-                (header[i] if i < len(header) else f"_{i + 1}", value)
-                for i, value in enumerate(record)
-            ]
-        if isinstance(record, dict):
-            return list(record.items())
-        return [("_1", record)]
-
-
 # --- input readers ------------------------------------------------------------------------
+
+
+def _too_long(what: str, size: int) -> DocumentError:
+    return fail(
+        "OverMaxRecordSize",
+        f"{what} is longer than {MAX_SELECT_RECORD} characters ({size}); records are at most "
+        f"{MAX_SELECT_RECORD}",
+    )
 
 
 class _CsvReader:
@@ -879,9 +274,13 @@ class _CsvReader:
             if rest:
                 lines.append(rest)
             rest = ""
+        elif len(rest) > MAX_SELECT_RECORD:  # no record delimiter in sight
+            raise _too_long("a CSV record", len(rest))
         self.pending = rest
         rows: list[list[str]] = []
         for line in lines:
+            if len(line) > MAX_SELECT_RECORD:
+                raise _too_long("a CSV record", len(line))
             if rd == "\n" and line.endswith("\r"):
                 line = line[:-1]
             if not line or (fmt.comments is not None and line.startswith(fmt.comments)):
@@ -894,9 +293,13 @@ class _CsvReader:
         lines: list[str] = []
         start = pos = 0
         in_quotes = False
+        ir = data.find(rd)  # the next record delimiter at or after pos (searched again only
+        # once pos has passed it: searching at every quote would cost the square of a record)
         while True:
             if not in_quotes:
-                iq, ir = data.find(q, pos), data.find(rd, pos)
+                if ir != -1 and ir < pos:
+                    ir = data.find(rd, pos)
+                iq = data.find(q, pos)
                 if ir != -1 and (iq == -1 or ir < iq):
                     lines.append(data[start:ir])
                     start = pos = ir + len(rd)
@@ -949,8 +352,14 @@ class _CsvReader:
         return fields
 
 
-def _json_error(where: str, exc: json.JSONDecodeError) -> DocumentError:
-    return _fail("JSONParsingError", f"{where}: {exc.msg} (line {exc.lineno} column {exc.colno})")
+def _json_error(where: str, exc: ValueError | RecursionError) -> DocumentError:
+    if isinstance(exc, json.JSONDecodeError):
+        detail = f"{exc.msg} (line {exc.lineno} column {exc.colno})"
+    elif isinstance(exc, RecursionError):
+        detail = "nested too deeply"
+    else:  # e.g. an integer of more than 4300 digits
+        detail = str(exc)
+    return fail("JSONParsingError", f"{where}: {detail}")
 
 
 class _JsonLinesReader:
@@ -961,26 +370,39 @@ class _JsonLinesReader:
     def feed(self, text: str, final: bool) -> list[Any]:
         lines = (self.pending + text).split("\n")
         self.pending = "" if final else lines.pop()
+        if len(self.pending) > MAX_SELECT_RECORD:
+            raise _too_long(f"JSON line {self.line + len(lines) + 1}", len(self.pending))
         records: list[Any] = []
         for line in lines:
             self.line += 1
+            if len(line) > MAX_SELECT_RECORD:
+                raise _too_long(f"JSON line {self.line}", len(line))
             if not line.strip():
                 continue
             try:
                 records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise _json_error(f"JSON line {self.line}", exc) from None
         return records
 
 
 class _JsonDocumentReader:
-    """JSON values one after the other (any size): parsed at the end."""
+    """JSON values one after the other, parsed at the end: at most
+    :data:`MAX_SELECT_DOCUMENT` characters in all."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.size = 0
 
     def feed(self, text: str, final: bool) -> list[Any]:
         self.parts.append(text)
+        self.size += len(text)
+        if self.size > MAX_SELECT_DOCUMENT:
+            raise fail(
+                "OverMaxRecordSize",
+                f"a JSON DOCUMENT object is read whole by the local COS server, at most "
+                f"{MAX_SELECT_DOCUMENT} characters (use JSON LINES for more)",
+            )
         if not final:
             return []
         data = "".join(self.parts)
@@ -995,9 +417,74 @@ class _JsonDocumentReader:
                 return records
             try:
                 value, pos = decoder.raw_decode(data, pos)
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise _json_error("JSON document", exc) from None
             records.append(value)
+
+
+# --- compressed input -----------------------------------------------------------------------
+
+
+class _Plain:
+    """Uncompressed input, handed out in slices of at most ``limit`` bytes."""
+
+    def __init__(self) -> None:
+        self._data = b""
+
+    def push(self, data: bytes) -> None:
+        self._data = self._data + data if self._data else data
+
+    def pull(self, limit: int) -> bytes:
+        out, self._data = self._data[:limit], self._data[limit:]
+        return out
+
+    def check_complete(self) -> None:
+        pass
+
+
+class _Inflater:
+    """GZIP or BZIP2 input (one or more members/streams), inflated incrementally: a call to
+    :meth:`pull` returns at most ``limit`` bytes, however much the input would inflate to."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._in = b""
+        self._new()
+
+    def _new(self) -> None:
+        self._d: Any = zlib.decompressobj(31) if self.kind == "GZIP" else bz2.BZ2Decompressor()
+        self._fed = False  # this member has been given data
+
+    def push(self, data: bytes) -> None:
+        self._in = self._in + data if self._in else data
+
+    def pull(self, limit: int) -> bytes:
+        while True:
+            d = self._d
+            pending_output = self.kind == "BZIP2" and not d.needs_input
+            if not self._in and not pending_output:
+                return b""
+            data, self._in = self._in, b""
+            try:
+                out = d.decompress(data, limit)
+            except (zlib.error, OSError, EOFError) as exc:
+                raise fail(
+                    "InvalidCompressionFormat", f"the object is not valid {self.kind} data: {exc}"
+                ) from None
+            self._fed = self._fed or bool(data)
+            if self.kind == "GZIP":
+                self._in = d.unconsumed_tail + self._in
+            if d.eof:  # the next member / stream follows, if anything
+                self._in = d.unused_data + self._in
+                self._new()
+            if out:
+                return bytes(out)
+
+    def check_complete(self) -> None:
+        if self._fed:
+            raise fail(
+                "InvalidCompressionFormat", f"the {self.kind} data of the object is truncated"
+            )
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -1029,8 +516,14 @@ def error_message(code: str, message: str) -> bytes:
 
 
 class SelectEngine:
-    """Runs one request: :meth:`feed` the object's (stored) bytes, then :meth:`finish`. Both
-    return encoded event stream messages; :attr:`done` turns true once LIMIT is reached (the
+    """Runs one request over the stored object's bytes, producing encoded event stream messages.
+
+    Incremental: :meth:`push` the next bytes, then call :meth:`step` until it answers ``None``
+    (each call does a bounded amount of work: at most :data:`INFLATE_SLICE` bytes of inflated
+    input and about :data:`STEP_OUTPUT` bytes of records); :meth:`after_chunk` gives the
+    Progress / Cont events of a pushed chunk; :meth:`close_input` once the object has been read,
+    then :meth:`step` until ``None`` again for the last records, Stats and End. :meth:`feed` and
+    :meth:`finish` do all of that at once. :attr:`done` turns true once LIMIT is reached (the
     rest of the object need not be read)."""
 
     def __init__(self, request: SelectRequest) -> None:
@@ -1043,10 +536,15 @@ class SelectEngine:
         self._text = codecs.getincrementaldecoder("utf-8")("strict")
         self._first_text = True
         self._out: list[bytes] = []
+        self._out_size = 0
         self._progress_sent: tuple[int, int, int] | None = None
-        self._inflater: Any = None
-        self._inflater_fed = False
-        self._new_inflater()
+        self._input: _Plain | _Inflater = (
+            _Plain() if request.compression == "NONE" else _Inflater(request.compression)
+        )
+        self._records: Iterator[Any] = iter(())
+        self._closed = False
+        self._final_read = False
+        self._ended = False
         fmt = request.input
         self._reader: _CsvReader | _JsonLinesReader | _JsonDocumentReader
         if isinstance(fmt, CsvIn):
@@ -1055,93 +553,154 @@ class SelectEngine:
             self._reader = _JsonLinesReader()
         else:
             self._reader = _JsonDocumentReader()
-        self._plan: _Plan | None = None
+        self._plan: Plan | None = None
         # with a CSV header line, the plan is made once that line is read
         if not (isinstance(fmt, CsvIn) and fmt.header in ("USE", "IGNORE")):
-            self._plan = _Plan(request.query, fmt, None)
+            self._plan = Plan(request.query, fmt, None)
+
+    # -- the incremental interface
+
+    def push(self, data: bytes) -> None:
+        """Queue the next bytes of the stored object (ignored once :attr:`done`)."""
+        if self.done:
+            return
+        self.scanned += len(data)
+        self._input.push(data)
+
+    def close_input(self) -> None:
+        """The whole object has been pushed (or LIMIT was reached)."""
+        self._closed = True
+
+    def step(self) -> list[bytes] | None:
+        """Do a bounded amount of work and return its events (perhaps none); ``None`` when
+        nothing is left to do until more input is pushed, or, after :meth:`close_input`, once
+        End has been returned."""
+        if self._ended:
+            return None
+        if not self.done:
+            if self._evaluate():
+                return self._records_events()
+            raw = self._input.pull(INFLATE_SLICE)
+            if raw:
+                self._read(raw, final=False)
+                self._evaluate()
+                return self._records_events()
+            if not self._closed:
+                return None
+            if not self._final_read:
+                self._input.check_complete()
+                self._final_read = True
+                self._read(b"", final=True)
+                self._evaluate()
+                return self._records_events()
+        elif not self._closed:
+            return None
+        self._ended = True
+        return [
+            *self._records_events(),
+            *self._progress(),
+            self._counters("Stats"),
+            _event("End"),
+        ]
+
+    def after_chunk(self, produced: bool) -> list[bytes]:
+        """The events that close a pushed chunk's work: Progress (if asked for and anything
+        changed), or Cont when the chunk produced nothing (a keep-alive)."""
+        events = self._progress()
+        if not produced and not events:
+            events.append(_event("Cont"))
+        return events
+
+    # -- all at once
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Evaluate the next bytes of the stored object (all of them) and return the events."""
+        if self.done:
+            return []
+        self.push(data)
+        events = self._drain()
+        return events + self.after_chunk(bool(events))
+
+    def finish(self) -> list[bytes]:
+        """The object has been read (or LIMIT was reached): the last records, Stats and End."""
+        self.close_input()
+        return self._drain()
+
+    def _drain(self) -> list[bytes]:
+        events: list[bytes] = []
+        while (more := self.step()) is not None:
+            events += more
+        return events
 
     # -- input
 
-    def _new_inflater(self) -> None:
-        kind = self.request.compression
-        if kind == "GZIP":
-            self._inflater = zlib.decompressobj(31)
-        elif kind == "BZIP2":
-            self._inflater = bz2.BZ2Decompressor()
-        self._inflater_fed = False
-
-    def _inflate(self, data: bytes) -> bytes:
-        if self._inflater is None:
-            return data
-        out: list[bytes] = []
-        kind = self.request.compression
-        while data:
-            try:
-                out.append(self._inflater.decompress(data))
-            except (zlib.error, OSError, EOFError) as exc:
-                raise _fail(
-                    "InvalidCompressionFormat", f"the object is not valid {kind} data: {exc}"
-                ) from None
-            self._inflater_fed = True
-            if self._inflater.eof:  # the next member / stream follows, if anything
-                data = self._inflater.unused_data
-                self._new_inflater()
-            else:
-                data = b""
-        return b"".join(out)
-
-    def _decode(self, raw: bytes, final: bool) -> str:
+    def _read(self, raw: bytes, final: bool) -> None:
+        """Decode and split ``raw`` into records, queued for :meth:`_evaluate`."""
+        self.processed += len(raw)
+        if self.processed > MAX_SELECT_INFLATED and self.request.compression != "NONE":
+            raise fail(
+                "InvalidArgument",
+                f"the {self.request.compression} object inflates to more than "
+                f"{MAX_SELECT_INFLATED} bytes, the most the local COS server reads",
+            )
         try:
             text = self._text.decode(raw, final)
         except UnicodeDecodeError as exc:
-            raise _fail(
+            raise fail(
                 "InvalidTextEncoding", f"the object is not UTF-8 text ({exc.reason})"
             ) from None
         if self._first_text and text:
             self._first_text = False
             text = text.removeprefix("\ufeff")
-        return text
-
-    def _consume(self, raw: bytes, final: bool) -> None:
-        text = self._decode(raw, final)
         records = self._reader.feed(text, final)
-        if self.done:
-            return
-        for record in records:
-            if self._plan is None:  # the CSV header line
-                self._plan = _Plan(self.request.query, self.request.input, record)
-                continue
-            if self._record(record):
-                return
+        # only called once the queued records are used up (_evaluate answered False)
+        self._records = _unnested(records) if self.request.query.unnest else iter(records)
 
-    def _record(self, record: Any) -> bool:
-        """Evaluate one record; True once LIMIT is reached."""
-        if self.request.query.unnest and isinstance(record, list):
-            return any(self._record_one(item) for item in record)
-        return self._record_one(record)
-
-    def _record_one(self, record: Any) -> bool:
+    def _evaluate(self) -> bool:
+        """Evaluate queued records until about :data:`STEP_OUTPUT` bytes of output (True) or
+        until none is left (False)."""
         plan = self._plan
-        assert plan is not None
-        if plan.where is None or plan.where(record):
-            self._out.append(self._format(plan.project(record)))
-            self.count += 1
-            limit = self.request.query.limit
-            self.done = limit is not None and self.count >= limit
-        return self.done
+        query = self.request.query
+        for record in self._records:
+            if plan is None:  # the CSV header line
+                plan = self._plan = Plan(query, self.request.input, record)
+                continue
+            if plan.where is None or plan.where(record):
+                self._out.append(self._format(plan.project(record)))
+                self._out_size += len(self._out[-1])
+                self.count += 1
+                if query.limit is not None and self.count >= query.limit:
+                    self.done = True
+                    self._records = iter(())
+                    return True
+                if self._out_size >= STEP_OUTPUT:
+                    return True
+        return False
 
     def _format(self, fields: list[tuple[str, Any]]) -> bytes:
+        """One output record; ``OverMaxRecordSize`` past :data:`MAX_SELECT_RECORD` (checked as
+        it is built, so that a projection repeating a large column does not build it whole)."""
         out = self.request.output
+        size = 0
         if isinstance(out, JsonOut):
             obj = {name: value for name, value in fields if value is not MISSING}
-            text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-            return (text + out.record_delimiter).encode("utf-8")
+            parts = []
+            for name, value in obj.items():
+                part = _dumps(name) + ":" + _dumps(value)
+                size += len(part) + 1
+                if size > MAX_SELECT_RECORD:
+                    raise _too_long("an output record", size)
+                parts.append(part)
+            return ("{" + ",".join(parts) + "}" + out.record_delimiter).encode("utf-8")
         q, esc, fd, rd = out.quote, out.escape, out.field_delimiter, out.record_delimiter
         cells = []
         for _, value in fields:
             text = _csv_text(value)
             if out.always_quote or any(s in text for s in (fd, q, rd, "\n", "\r")):
                 text = q + text.replace(q, esc + q) + q
+            size += len(text) + 1
+            if size > MAX_SELECT_RECORD:
+                raise _too_long("an output record", size)
             cells.append(text)
         return (fd.join(cells) + rd).encode("utf-8")
 
@@ -1153,16 +712,17 @@ class SelectEngine:
         size = 0
         for rec in self._out:
             if batch and size + len(rec) > RECORDS_EVENT_SIZE:
-                events.append(self._records(batch))
+                events.append(self._records_event(batch))
                 batch, size = [], 0
             batch.append(rec)
             size += len(rec)
         if batch:
-            events.append(self._records(batch))
+            events.append(self._records_event(batch))
         self._out = []
+        self._out_size = 0
         return events
 
-    def _records(self, batch: list[bytes]) -> bytes:
+    def _records_event(self, batch: list[bytes]) -> bytes:
         payload = b"".join(batch)
         self.returned += len(payload)
         return _event("Records", payload, "application/octet-stream")
@@ -1183,34 +743,18 @@ class SelectEngine:
         )
         return _event(root, doc.encode(), "text/xml")
 
-    def feed(self, data: bytes) -> list[bytes]:
-        """Evaluate the next bytes of the stored object."""
-        if self.done:
-            return []
-        self.scanned += len(data)
-        raw = self._inflate(data)
-        self.processed += len(raw)
-        self._consume(raw, final=False)
-        events = self._records_events()
-        events += self._progress()
-        if not events:
-            events.append(_event("Cont"))  # keep-alive while nothing matches
-        return events
 
-    def finish(self) -> list[bytes]:
-        """The object has been read (or LIMIT was reached): the last records, Stats and End."""
-        if not self.done:
-            if self._inflater is not None and self._inflater_fed:
-                raise _fail(
-                    "InvalidCompressionFormat",
-                    f"the {self.request.compression} data of the object is truncated",
-                )
-            self._consume(b"", final=True)
-        events = self._records_events()
-        events += self._progress()
-        events.append(self._counters("Stats"))
-        events.append(_event("End"))
-        return events
+def _unnested(records: list[Any]) -> Iterator[Any]:
+    """``FROM COSObject[*]``: the items of an array record, other records as they are."""
+    for record in records:
+        if isinstance(record, list):
+            yield from record
+        else:
+            yield record
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 async def select_stream(
@@ -1218,28 +762,41 @@ async def select_stream(
 ) -> AsyncIterator[bytes]:
     """The encoded answer to ``request`` over the object's ``chunks``.
 
+    The engine's steps run in a worker thread when they may be heavy (compressed input, a JSON
+    document, a big chunk), so the server's loop is never held by one; and the answer is
+    produced as it is sent, so memory holds a step's output, not the whole answer.
     An error before the first message is raised (:class:`DocumentError`: the server answers an
     HTTP error); after it, the stream ends with an error message instead.
     """
     engine = SelectEngine(request)
+    heavy = request.compression != "NONE" or (
+        isinstance(request.input, JsonIn) and request.input.type == "DOCUMENT"
+    )
     started = False
+
+    async def steps(offload: bool) -> AsyncIterator[bytes]:
+        while True:
+            events = await asyncio.to_thread(engine.step) if offload else engine.step()
+            if events is None:
+                return
+            for event in events:
+                yield event
+
     try:
         async for chunk in chunks:
-            data = bytes(chunk)
-            if len(data) > _INLINE_LIMIT:
-                events = await asyncio.to_thread(engine.feed, data)
-            else:
-                events = engine.feed(data)
-            for event in events:
-                started = True
-                yield event
             if engine.done:
                 break
-        if engine.processed > _INLINE_LIMIT:  # a JSON document is parsed here, whole
-            events = await asyncio.to_thread(engine.finish)
-        else:
-            events = engine.finish()
-        for event in events:
+            data = bytes(chunk)
+            engine.push(data)
+            produced = False
+            async for event in steps(heavy or len(data) > _INLINE_LIMIT):
+                started = produced = True
+                yield event
+            for event in engine.after_chunk(produced):
+                started = True
+                yield event
+        engine.close_input()
+        async for event in steps(heavy or engine.processed > _INLINE_LIMIT):
             started = True
             yield event
     except DocumentError as exc:

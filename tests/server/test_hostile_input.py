@@ -5,15 +5,28 @@ the COS error a client expects (a 4xx it does not retry), never a 500."""
 from __future__ import annotations
 
 import base64
+import bz2
+import gzip
 import hashlib
+import io
 import json
+import threading
 import time
+from collections.abc import Callable
 
 import aiohttp
 import pytest
 
 from cos_async import _signing
-from cos_async.testing import LocalCosServer
+from cos_async._eventstream import EventStreamDecoder
+from cos_async.testing import LocalCosServer, _select
+from cos_async.testing._documents import DocumentError
+from cos_async.testing._select import (
+    INFLATE_SLICE,
+    STEP_OUTPUT,
+    SelectEngine,
+    parse_select_request,
+)
 from tests.cos_http import CosHttp, Reply
 from tests.server.test_bad_input import assert_error
 
@@ -223,3 +236,167 @@ async def test_control_endpoint_bounds(
         async with session.request(method, url, data=body) as resp:
             assert resp.status == 400, (url, await resp.text())
             assert "error" in await resp.json()
+
+
+# --- SELECT: compressed bombs, huge records -----------------------------------------------------
+
+SELECT = {"select": None, "select-type": "2"}
+NOTHING = "SELECT * FROM COSObject s WHERE s._1 = 'no such value'"
+
+
+def select_xml(expression: str, compression: str = "NONE") -> bytes:
+    from tests.server.test_select import request_xml
+
+    return request_xml(expression, compression=compression)
+
+
+def stream_error(reply: Reply) -> str | None:
+    """The error code of a select answer: an HTTP error, or the error message that ends a
+    well-formed event stream (the stream must decode cleanly to its end)."""
+    if reply.status != 200:
+        return reply.code
+    decoder = EventStreamDecoder()
+    messages = decoder.feed(reply.body)
+    decoder.finish()
+    last = messages[-1].headers
+    if last.get(":message-type") == "error":
+        return str(last[":error-code"])
+    assert last.get(":event-type") == "End"
+    return None
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress], ids=["gzip", "bzip2"])
+def test_inflation_is_incremental(compress: Callable[[bytes], bytes]) -> None:
+    compression = "GZIP" if compress is gzip.compress else "BZIP2"
+    inflated = b"a\n" * (512 * 1024)  # 1 MiB: four slices
+    data = compress(inflated)
+    assert len(data) < len(inflated) // 100
+    engine = SelectEngine(parse_select_request(select_xml(NOTHING, compression)))
+    engine.push(data)
+    steps = 0
+    while True:
+        before = engine.processed
+        events = engine.step()
+        if events is None:
+            break
+        steps += 1
+        assert engine.processed - before <= INFLATE_SLICE
+    assert engine.processed == len(inflated)
+    assert steps >= len(inflated) // INFLATE_SLICE
+
+
+def test_output_is_produced_in_bounded_steps() -> None:
+    engine = SelectEngine(parse_select_request(select_xml("SELECT s._1, s._1 FROM COSObject s")))
+    engine.push(b"abcdefgh\n" * 200_000)
+    steps = 0
+    while (events := engine.step()) is not None:
+        steps += 1
+        assert sum(len(e) for e in events) <= STEP_OUTPUT + 64 * 1024
+    assert steps > 1
+    assert engine.returned == len(b"abcdefgh,abcdefgh\n") * 200_000
+
+
+def test_an_output_record_over_the_limit_is_refused() -> None:
+    columns = ", ".join(["s._1"] * 2000)  # 2000 copies of a 1000-character column: 2 MB
+    engine = SelectEngine(parse_select_request(select_xml(f"SELECT {columns} FROM COSObject s")))
+    with pytest.raises(DocumentError) as caught:
+        engine.feed(b"x" * 1000 + b"\n")
+    assert caught.value.code == "OverMaxRecordSize"
+
+
+async def put_object(http: CosHttp, bucket: str, key: str, data: bytes) -> None:
+    # a file object: aiohttp warns about bodies of raw bytes over 1 MiB
+    headers = {"Content-Length": str(len(data))}
+    reply = await http.request("PUT", bucket, key, data=io.BytesIO(data), headers=headers)
+    assert reply.status == 200
+
+
+async def test_select_bomb_of_zeros(http: CosHttp, bucket: str) -> None:
+    # the campaign's object: a small BZIP2 object of NUL bytes, which inflated to 3.9 GiB in
+    # one call on the event loop; it is one record without a delimiter
+    bomb = bz2.compress(bytes(64 * 1024 * 1024))
+    assert len(bomb) < 10_000
+    await put_object(http, bucket, "bomb.csv.bz2", bomb)
+    reply = await http.request(
+        "POST", bucket, "bomb.csv.bz2", params=SELECT, data=select_xml(NOTHING, "BZIP2")
+    )
+    assert stream_error(reply) == "OverMaxRecordSize"
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress], ids=["gzip", "bzip2"])
+async def test_select_inflates_a_bounded_amount(
+    http: CosHttp, bucket: str, monkeypatch: pytest.MonkeyPatch, compress: Callable[[bytes], bytes]
+) -> None:
+    compression = "GZIP" if compress is gzip.compress else "BZIP2"
+    monkeypatch.setattr(_select, "MAX_SELECT_INFLATED", 1024 * 1024)
+    await put_object(http, bucket, "bomb.csv", compress(b"a\n" * 2 * 1024 * 1024))
+    reply = await http.request(
+        "POST", bucket, "bomb.csv", params=SELECT, data=select_xml(NOTHING, compression)
+    )
+    assert stream_error(reply) == "InvalidArgument"
+    assert (await http.request("HEAD", bucket, "bomb.csv")).status == 200
+
+
+async def test_select_steps_run_off_the_event_loop(
+    http: CosHttp, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_loop_thread: list[bool] = []
+    step = SelectEngine.step
+
+    def recording_step(self: SelectEngine) -> list[bytes] | None:
+        on_loop_thread.append(threading.current_thread() is threading.main_thread())
+        return step(self)
+
+    monkeypatch.setattr(SelectEngine, "step", recording_step)
+    await put_object(http, bucket, "k.csv.gz", gzip.compress(b"a,1\n" * 100_000))
+    reply = await http.request(
+        "POST", bucket, "k.csv.gz", params=SELECT, data=select_xml(NOTHING, "GZIP")
+    )
+    assert stream_error(reply) is None
+    assert on_loop_thread
+    assert not any(on_loop_thread)
+
+
+async def test_a_huge_csv_record_ends_a_well_formed_stream(http: CosHttp, bucket: str) -> None:
+    # a record over 16 MiB (the event stream's payload limit) used to break the answer mid-stream
+    await put_object(http, bucket, "big.csv", b"a" * (17 * 1024 * 1024) + b"\n")
+    reply = await http.request(
+        "POST", bucket, "big.csv", params=SELECT, data=select_xml("SELECT * FROM COSObject")
+    )
+    assert stream_error(reply) == "OverMaxRecordSize"
+
+
+@pytest.mark.parametrize(
+    ("expression", "code"),
+    [
+        ("SELECT * FROM COSObject WHERE " + "(" * 100_000 + "1 = 1" + ")" * 100_000, None),
+        ("SELECT * FROM COSObject WHERE " + "NOT " * 100_000 + "1 = 1", None),
+        ("SELECT * FROM COSObject LIMIT " + "9" * 5000, None),
+        ("SELECT * FROM COSObject WHERE _1 = " + "9" * 5000, None),
+        ("SELECT _" + "9" * 5000 + " FROM COSObject", None),
+        ("SELECT * FROM COSObject WHERE _1 = ١", None),
+    ],
+    ids=["parentheses", "not", "limit", "literal", "column", "arabic-digit"],
+)
+async def test_hostile_expressions(
+    http: CosHttp, bucket: str, expression: str, code: str | None
+) -> None:
+    await put_object(http, bucket, "a.csv", b"1,2\n")
+    reply = await http.request("POST", bucket, "a.csv", params=SELECT, data=select_xml(expression))
+    assert_error(reply, 400, "InvalidExpression")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"n": ' + HUGE.encode() + b"}"],
+    ids=["deep", "5000-digits"],
+)
+async def test_hostile_json_records(http: CosHttp, bucket: str, line: bytes) -> None:
+    from tests.server.test_select import request_xml
+
+    await put_object(http, bucket, "a.json", b'{"n": 1}\n' + line + b"\n")
+    xml = request_xml(
+        "SELECT * FROM COSObject", source="<JSON><Type>LINES</Type></JSON>", target="<JSON/>"
+    )
+    reply = await http.request("POST", bucket, "a.json", params=SELECT, data=xml)
+    assert stream_error(reply) == "JSONParsingError"

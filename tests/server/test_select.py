@@ -272,8 +272,10 @@ cell = st.text(
 def test_csv_reader_against_the_csv_module(
     rows: list[list[str]], cuts: list[int], delimiter: str
 ) -> None:
-    # non-empty rows only: an empty line is no record
+    # non-empty rows only: an empty line is no record; a leading byte order mark is no content
     rows = [r for r in rows if r != [""]]
+    if rows and rows[0][0].startswith("\ufeff"):
+        rows[0][0] = "x" + rows[0][0]
     buf = io.StringIO()
     csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerows(rows)
     data = buf.getvalue().encode()
