@@ -55,6 +55,7 @@ from ._config import CosConfig, RetryConfig
 from ._credentials import (
     Credentials,
     CredentialsProvider,
+    DefaultCredentials,
     EnvironmentCredentials,
     RefreshingCredentials,
     StaticCredentials,
@@ -169,6 +170,7 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "CredentialsProvider",
+    "DefaultCredentials",
     "DeleteError",
     "DeleteObjectResult",
     "DeleteObjectsResult",

@@ -19,7 +19,12 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._credentials import Credentials, CredentialsProvider, StaticCredentials
+from ._credentials import (
+    Credentials,
+    CredentialsProvider,
+    DefaultCredentials,
+    StaticCredentials,
+)
 from ._errors import InvalidArgument
 
 __all__ = [
@@ -184,14 +189,16 @@ class CosConfig:
     # --- derived ---
 
     def credentials_provider(self) -> CredentialsProvider | None:
-        """The provider to sign with (``None`` when anonymous or when no keys were given)."""
+        """The provider to sign with: ``None`` (unsigned) only when ``anonymous``; else the
+        given keys or provider, or the default chain (the environment, see
+        :class:`DefaultCredentials`)."""
         if self.anonymous:
             return None
         if self.credentials is not None:
             return self.credentials
         if self.secret_id is not None and self.secret_key is not None:
             return StaticCredentials.of(self.secret_id, self.secret_key, self.token)
-        return None
+        return DefaultCredentials()
 
     @property
     def path_style(self) -> bool:

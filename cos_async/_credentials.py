@@ -1,7 +1,9 @@
 """Credentials and credentials providers.
 
 A provider has one coroutine, ``get_credentials()``, called before every request is signed, so
-keys can rotate. Three are provided:
+keys can rotate. A configuration without keys, credentials or ``anonymous=True`` uses
+:class:`DefaultCredentials` (the environment, else a clear error before any request). Three
+providers are provided:
 
 * :class:`StaticCredentials` — fixed ``secret_id`` / ``secret_key`` / ``token``.
 * :class:`EnvironmentCredentials` — ``COS_SECRET_ID``, ``COS_SECRET_KEY`` and optional
@@ -29,6 +31,7 @@ from ._errors import CredentialsError
 __all__ = [
     "Credentials",
     "CredentialsProvider",
+    "DefaultCredentials",
     "EnvironmentCredentials",
     "RefreshingCredentials",
     "StaticCredentials",
@@ -129,6 +132,30 @@ class EnvironmentCredentials:
         return (
             f"EnvironmentCredentials({self.secret_id_var}, {self.secret_key_var}, {self.token_var})"
         )
+
+
+class DefaultCredentials:
+    """The default chain of a configuration that names no credentials: the environment
+    (``COS_SECRET_ID``, ``COS_SECRET_KEY`` and optional ``COS_TOKEN``, the names COS's Python
+    documentation uses), read at each request. Without them a request fails before it is sent,
+    with a :class:`CredentialsError` that says what to give (unsigned requests only with
+    ``CosConfig(anonymous=True)``)."""
+
+    def __init__(self) -> None:
+        self._environment = EnvironmentCredentials()
+
+    async def get_credentials(self) -> Credentials:
+        env = self._environment
+        if not os.environ.get(env.secret_id_var) and not os.environ.get(env.secret_key_var):
+            raise CredentialsError(
+                "no credentials: the CosConfig has no secret_id/secret_key or credentials, and "
+                f"{env.secret_id_var} / {env.secret_key_var} are not set; give keys, or "
+                "anonymous=True for unsigned requests (public-read buckets)"
+            )
+        return await env.get_credentials()
+
+    def __repr__(self) -> str:
+        return "DefaultCredentials(environment)"
 
 
 FetchCredentials = Callable[[], "Credentials | Awaitable[Credentials]"]

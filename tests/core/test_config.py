@@ -14,6 +14,7 @@ from cos_async import (
     AsyncCosClient,
     CosConfig,
     Credentials,
+    DefaultCredentials,
     InvalidArgument,
     RetryConfig,
     StaticCredentials,
@@ -175,10 +176,11 @@ async def test_credentials_provider_from_keys() -> None:
     assert (creds.secret_id, creds.secret_key, creds.token) == ("AKIDxxxx", SECRET_KEY, TOKEN)
 
 
-def test_credentials_provider_none_without_keys_or_when_anonymous() -> None:
-    assert make().credentials_provider() is None
+def test_credentials_provider_none_only_when_anonymous() -> None:
+    assert isinstance(make().credentials_provider(), DefaultCredentials)
     cfg = make(secret_id="AKIDxxxx", secret_key=SECRET_KEY, anonymous=True)
     assert cfg.credentials_provider() is None
+    assert make(anonymous=True).credentials_provider() is None
 
 
 def test_credentials_provider_given() -> None:

@@ -18,6 +18,7 @@ from cos_async import (
     EnvironmentCredentials,
     InvalidAccessKeyId,
     RefreshingCredentials,
+    SignatureDoesNotMatch,
     StaticCredentials,
 )
 from cos_async.testing import LocalCosServer, ServerCredential
@@ -524,3 +525,42 @@ async def test_environment_credentials_end_to_end(
         env.setenv("COS_TOKEN", TOKEN_B)
         del sts_server.app.credentials[ID_A]
         assert await (await cos.get_object(bucket, "k")).read() == b"x"
+
+
+# --- the default chain: keys, then the environment, then a clear error ---------------------
+
+
+async def test_no_credentials_is_an_error_before_any_request(
+    server: LocalCosServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COS_SECRET_ID", raising=False)
+    monkeypatch.delenv("COS_SECRET_KEY", raising=False)
+    config = CosConfig(region=server.region, endpoint_url=server.endpoint)
+    async with AsyncCosClient(config) as cos:
+        with pytest.raises(
+            CredentialsError, match=r"no credentials.*COS_SECRET_ID.*anonymous=True"
+        ):
+            await cos.head_bucket(bucket)
+    assert server.requests.records() == []  # nothing was sent unsigned
+
+
+async def test_the_environment_is_the_default(
+    server: LocalCosServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COS_SECRET_ID", server.secret_id)
+    monkeypatch.setenv("COS_SECRET_KEY", server.secret_key)
+    config = CosConfig(region=server.region, endpoint_url=server.endpoint)
+    async with AsyncCosClient(config) as cos:
+        await cos.put_object(bucket, "k", b"signed from the environment")
+    monkeypatch.setenv("COS_SECRET_KEY", "WrongKeyFromTheEnvironment000000")
+    async with AsyncCosClient(config) as cos:
+        with pytest.raises(SignatureDoesNotMatch):
+            await cos.get_object(bucket, "k")
+
+
+async def test_unsigned_only_when_asked(server: LocalCosServer, bucket: str) -> None:
+    config = CosConfig(region=server.region, endpoint_url=server.endpoint, anonymous=True)
+    async with AsyncCosClient(config) as cos:
+        with pytest.raises(AccessDenied):  # a private bucket, asked unsigned
+            await cos.head_object(bucket, "k")
+    assert server.requests.count("HeadObject") == 1  # sent, unsigned, and refused
