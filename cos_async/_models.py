@@ -17,6 +17,7 @@ __all__ = [
     "AccessControlPolicy",
     "AppendObjectResult",
     "BucketInfo",
+    "CommonPrefix",
     "CompleteMultipartUploadResult",
     "CopyObjectResult",
     "CorsPreflight",
@@ -232,6 +233,14 @@ class ObjectInfo:
     last_modified: _dt.datetime | None
     storage_class: str = "STANDARD"
     owner_id: str | None = None
+
+
+@attrs.frozen
+class CommonPrefix:
+    """A "directory" of a listing with a delimiter: every key under ``prefix`` (which ends with
+    the delimiter) is grouped into it (``list_dir`` yields these beside the objects)."""
+
+    prefix: str
 
 
 @attrs.frozen(kw_only=True)

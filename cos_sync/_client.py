@@ -480,6 +480,7 @@ class CosClient:
     list_objects_page = _Method(AsyncCosClient.list_objects_page)
     list_objects_pages = _Iter(AsyncCosClient.list_objects_pages)
     list_objects = _Iter(AsyncCosClient.list_objects)
+    list_dir = _Iter(AsyncCosClient.list_dir)
     list_object_versions_page = _Method(AsyncCosClient.list_object_versions_page)
     list_object_versions = _Iter(AsyncCosClient.list_object_versions)
     copy_object = _Method(AsyncCosClient.copy_object)

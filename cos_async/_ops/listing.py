@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from cos_async._engine import Request, RequestEngine
-from cos_async._errors import CosClientError
+from cos_async._errors import CosClientError, InvalidArgument
 from cos_async._models import (
+    CommonPrefix,
     ListObjectsPage,
     ListObjectVersionsPage,
     ObjectInfo,
@@ -227,12 +228,39 @@ class ListingOps(OpsBase):
         page_size: int = 1000,
     ) -> AsyncIterator[ObjectInfo]:
         """Every object under ``prefix`` (all pages). With a ``delimiter``, objects below the next
-        delimiter are grouped into common prefixes, which :meth:`list_objects_pages` returns."""
+        delimiter are grouped into common prefixes, which this iterator leaves out: use
+        :meth:`list_dir` for objects and prefixes together (or :meth:`list_objects_pages`)."""
         async for page in self.list_objects_pages(
             bucket, prefix=prefix, delimiter=delimiter, marker=marker, page_size=page_size
         ):
             for obj in page.objects:
                 yield obj
+
+    async def list_dir(
+        self, bucket: str, prefix: str = "", *, delimiter: str = "/", page_size: int = 1000
+    ) -> AsyncIterator[ObjectInfo | CommonPrefix]:
+        """One level of a "directory": the objects directly under ``prefix`` and its
+        subdirectories (:class:`CommonPrefix`, each ending with ``delimiter``), in key order,
+        all pages::
+
+            async for entry in cos.list_dir(bucket, "photos/"):
+                if isinstance(entry, CommonPrefix):
+                    print("dir ", entry.prefix)
+                else:
+                    print("file", entry.key, entry.size)
+        """
+        if not isinstance(delimiter, str) or not delimiter:
+            raise InvalidArgument(f"delimiter must be a non-empty string, got {delimiter!r}")
+        async for page in self.list_objects_pages(
+            bucket, prefix=prefix, delimiter=delimiter, page_size=page_size
+        ):
+            entries: list[tuple[str, ObjectInfo | CommonPrefix]] = [
+                (o.key, o) for o in page.objects
+            ]
+            entries += [(p, CommonPrefix(p)) for p in page.common_prefixes]
+            entries.sort(key=lambda pair: pair[0])
+            for _, entry in entries:
+                yield entry
 
     async def list_object_versions_page(
         self,

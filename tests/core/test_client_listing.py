@@ -11,7 +11,7 @@ import hashlib
 
 import pytest
 
-from cos_async import AsyncCosClient, InvalidArgument, ObjectInfo
+from cos_async import AsyncCosClient, CommonPrefix, InvalidArgument, ObjectInfo
 from cos_async.testing import LocalCosServer
 
 
@@ -356,3 +356,40 @@ async def test_list_object_versions_special_keys(
         await cos.put_object(bucket, key, b"x")
     keys = [v.key async for v in cos.list_object_versions(bucket, page_size=4)]
     assert keys == sorted(SPECIAL_KEYS)
+
+
+# --- list_dir: objects and "directories" from one iterator ------------------------------------
+
+
+async def test_list_dir_yields_objects_and_prefixes_in_key_order(
+    cos: AsyncCosClient, bucket: str
+) -> None:
+    for key in [
+        "photos/a.jpg",
+        "photos/2024/x.jpg",
+        "photos/2024/y.jpg",
+        "photos/b/",
+        "photos/z.jpg",
+        "other.txt",
+    ]:
+        await cos.put_object(bucket, key, b"x")
+    entries = [e async for e in cos.list_dir(bucket, "photos/", page_size=2)]
+    assert entries[0] == CommonPrefix("photos/2024/")
+    assert [e.prefix if isinstance(e, CommonPrefix) else e.key for e in entries] == [
+        "photos/2024/",
+        "photos/a.jpg",
+        "photos/b/",
+        "photos/z.jpg",
+    ]
+    # the plain iterator is unchanged: objects only, prefixes left out
+    assert [o.key async for o in cos.list_objects(bucket, prefix="photos/", delimiter="/")] == [
+        "photos/a.jpg",
+        "photos/z.jpg",
+    ]
+    roots = [e async for e in cos.list_dir(bucket)]
+    assert roots == [
+        next(e for e in roots if isinstance(e, ObjectInfo)),
+        CommonPrefix("photos/"),
+    ]
+    with pytest.raises(InvalidArgument, match="delimiter"):
+        _ = [e async for e in cos.list_dir(bucket, delimiter="")]
