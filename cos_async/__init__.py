@@ -130,7 +130,7 @@ from ._models import (
     UploadPartCopyResult,
     UploadPartResult,
 )
-from ._progress import Progress, ProgressCallback
+from ._progress import Progress, ProgressCallback, progress_increments
 from ._retry import set_testing
 from ._select import (
     CSVInput,
@@ -264,6 +264,7 @@ __all__ = [
     "VersioningConfiguration",
     "WebsiteConfiguration",
     "__version__",
+    "progress_increments",
     "set_testing",
 ]
 

@@ -18,7 +18,7 @@ import inspect
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, ClassVar, Protocol, cast
@@ -34,6 +34,7 @@ __all__ = [
     "RangeSink",
     "RequestBody",
     "ThreadedBody",
+    "about_destination",
     "make_body",
     "temporary_beside",
     "write_atomically",
@@ -363,6 +364,11 @@ def make_body(data: Body | RequestBody, *, length: int | None = None) -> Request
         if isinstance(mode, str) and "b" not in mode:
             raise InvalidArgument(f"the file object is in text mode {mode!r}; open it with 'rb'")
         return FileObjectBody(data)
+    if isinstance(data, Mapping | set | frozenset):
+        raise InvalidArgument(
+            f"cannot send a {type(data).__name__} as data: encode it to bytes first "
+            "(for example json.dumps(data).encode())"
+        )
     if isinstance(data, AsyncIterable | Iterable):
         return IterableBody(cast("Iterable[bytes] | AsyncIterable[bytes]", data), length)
     raise InvalidArgument(
@@ -457,8 +463,10 @@ class ObjectBody:
         tmp = temporary_beside(dest, "cos-part")
         try:
             fd = await asyncio.to_thread(os.open, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except BaseException:
+        except BaseException as exc:
             await self.aclose()  # the body will not be read: release the connection
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise about_destination(exc, dest) from exc
             raise
         ok = False
         try:
@@ -468,7 +476,12 @@ class ObjectBody:
         finally:
             await asyncio.to_thread(os.close, fd)
             if ok:
-                await asyncio.to_thread(os.replace, tmp, dest)
+                try:
+                    await asyncio.to_thread(os.replace, tmp, dest)
+                except OSError as exc:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+                    raise about_destination(exc, dest) from exc
             else:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
@@ -519,6 +532,13 @@ def temporary_beside(path: str | os.PathLike[str], kind: str) -> Path:
     return dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.{kind}")
 
 
+def about_destination(exc: OSError, path: str | os.PathLike[str]) -> OSError:
+    """``exc`` (raised by the hidden temporary file) told about the destination the caller gave,
+    in the same class (a PermissionError stays one)."""
+    dest = os.fspath(path)
+    return type(exc)(exc.errno, f"cannot write {dest!r}: {exc.strerror}", dest)
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes, kind: str = "cos-part") -> int:
     """Write ``data`` to ``path`` all or nothing: into a temporary file beside it, renamed into
     place when written, removed on failure. Returns the size."""
@@ -527,9 +547,11 @@ def write_atomically(path: str | os.PathLike[str], data: bytes, kind: str = "cos
         with open(tmp, "xb") as f:
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise about_destination(exc, path) from exc
         raise
     return len(data)
 

@@ -7,7 +7,16 @@ from collections.abc import Callable
 
 import attrs
 
-__all__ = ["REPORT_INTERVAL", "Progress", "ProgressCallback", "ProgressTracker"]
+from ._errors import InvalidArgument
+
+__all__ = [
+    "REPORT_INTERVAL",
+    "Progress",
+    "ProgressCallback",
+    "ProgressTracker",
+    "check_progress",
+    "progress_increments",
+]
 
 #: the least time between two progress reports of a transfer, in seconds (the final report at
 #: 100% always comes)
@@ -32,6 +41,49 @@ class Progress:
 ProgressCallback = Callable[[Progress], object]
 """What ``progress=`` takes: a function called with a :class:`Progress` report (on the event loop
 for ``cos_async``, on the calling thread for ``cos_sync``); its return value is ignored."""
+
+
+def progress_increments(callback: Callable[[int], object]) -> ProgressCallback:
+    """Adapt a callback that takes the number of *new* bytes (boto3's habit, and what
+    ``tqdm``'s ``bar.update`` and ``rich``'s ``advance`` want) to ``progress=``::
+
+        with tqdm(total=size, unit="B", unit_scale=True) as bar:
+            await cos.upload_file(bucket, key, path, progress=progress_increments(bar.update))
+    """
+    if not callable(callback):
+        raise InvalidArgument(f"progress_increments needs a callable, got {callback!r}")
+    seen = 0
+
+    def report(progress: Progress) -> None:
+        nonlocal seen
+        moved = progress.bytes_done - seen
+        if moved > 0:
+            seen = progress.bytes_done
+            callback(moved)
+
+    return report
+
+
+def check_progress(progress: object) -> ProgressCallback | None:
+    """``progress=`` checked at the call (not 20 frames deep at the first report)."""
+    if progress is None:
+        return None
+    if not callable(progress):
+        raise InvalidArgument(
+            f"progress must be a callable that takes a Progress report, got {progress!r}"
+        )
+    owner = getattr(progress, "__self__", None)
+    if (
+        owner is not None
+        and getattr(progress, "__name__", "") == "update"
+        and type(owner).__module__.split(".")[0] == "tqdm"
+    ):
+        raise InvalidArgument(
+            "progress gets a Progress report, not a byte count: for a tqdm bar, pass "
+            "progress=progress_increments(bar.update) (or a function that sets bar.n from "
+            "report.bytes_done)"
+        )
+    return progress
 
 
 class ProgressTracker:

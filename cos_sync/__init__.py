@@ -131,6 +131,7 @@ from cos_async import (
     UploadPartResult,
     VersioningConfiguration,
     WebsiteConfiguration,
+    progress_increments,
     set_testing,
 )
 
@@ -257,6 +258,7 @@ __all__ = [
     "VersioningConfiguration",
     "WebsiteConfiguration",
     "__version__",
+    "progress_increments",
     "set_testing",
 ]
 

@@ -26,6 +26,7 @@ import cos_async
 from cos_async import AsyncCosClient, CosConfig, ObjectMeta
 from cos_async._body import write_atomically
 from cos_async._models import RequestHook, ResponseHook
+from cos_async._progress import check_progress
 
 from . import _portal
 
@@ -349,9 +350,9 @@ class CosClient:
         kwargs: dict[str, Any],
     ) -> R:
         lt, client = self._ensure()
-        callbacks: queue.SimpleQueue[Callable[[], None]] | None = None
-        progress = kwargs.get("progress")
-        if callable(progress):
+        callbacks: queue.SimpleQueue[Callable[[], object]] | None = None
+        progress = check_progress(kwargs.get("progress"))  # refused here, on the caller's thread
+        if progress is not None:
             # Progress callbacks run on the caller's thread, while it waits for the result.
             callbacks = queue.SimpleQueue()
             sink = callbacks

@@ -79,7 +79,7 @@ class LoopThread:
     def run(
         self,
         make: Callable[[], Coroutine[Any, Any, T]],
-        callbacks: queue.SimpleQueue[Callable[[], None]] | None = None,
+        callbacks: queue.SimpleQueue[Callable[[], object]] | None = None,
     ) -> T:
         """Run ``make()`` on the loop and wait; callbacks queued meanwhile run on this thread."""
         if self.on_loop_thread:
@@ -221,7 +221,7 @@ def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
         task.cancel()
 
 
-def _drain(callbacks: queue.SimpleQueue[Callable[[], None]]) -> None:
+def _drain(callbacks: queue.SimpleQueue[Callable[[], object]]) -> None:
     while True:
         try:
             cb = callbacks.get_nowait()

@@ -237,13 +237,13 @@ class ListingOps(OpsBase):
                 yield obj
 
     async def list_dir(
-        self, bucket: str, prefix: str = "", *, delimiter: str = "/", page_size: int = 1000
+        self, bucket: str, *, prefix: str = "", delimiter: str = "/", page_size: int = 1000
     ) -> AsyncIterator[ObjectInfo | CommonPrefix]:
         """One level of a "directory": the objects directly under ``prefix`` and its
         subdirectories (:class:`CommonPrefix`, each ending with ``delimiter``), in key order,
         all pages::
 
-            async for entry in cos.list_dir(bucket, "photos/"):
+            async for entry in cos.list_dir(bucket, prefix="photos/"):
                 if isinstance(entry, CommonPrefix):
                     print("dir ", entry.prefix)
                 else:

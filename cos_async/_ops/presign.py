@@ -45,6 +45,8 @@ class PresignOps(OpsBase):
         sent by whoever uses the URL. The token of temporary credentials is included."""
         check_bucket(bucket)
         check_key(key)
+        if not isinstance(method, str) or method.upper() not in _METHODS:
+            raise InvalidArgument(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
         method = method.upper()
         check_expires(expires)
         engine = self._engine
@@ -134,6 +136,7 @@ class PresignOps(OpsBase):
         return PresignedPost(url=base + enc_path, fields=form, expires=expiration, policy=policy)
 
 
+_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 _POST_RESERVED = frozenset({"key", "policy", "file", "x-cos-security-token"})
 
 

@@ -16,7 +16,7 @@ from cos_async._options import (
     checked_extra_headers,
     takes_write_options,
 )
-from cos_async._progress import ProgressCallback
+from cos_async._progress import ProgressCallback, check_progress
 from cos_async._validate import DateLike, check_bucket, check_key
 
 from . import bulk, download, upload
@@ -80,7 +80,7 @@ class TransferOps(OpsBase):
             concurrency=concurrency,
             threshold=threshold,
             checkpoint=checkpoint,
-            progress=progress,
+            progress=check_progress(progress),
             write=WriteOptions.from_arguments(locals()),
             part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
             content_md5=content_md5,
@@ -131,7 +131,7 @@ class TransferOps(OpsBase):
             source,
             part_size=part_size,
             concurrency=concurrency,
-            progress=progress,
+            progress=check_progress(progress),
             write=WriteOptions.from_arguments(locals()),
             part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
             extra=checked_extra_headers(extra_headers),
@@ -171,7 +171,7 @@ class TransferOps(OpsBase):
             concurrency=concurrency,
             threshold=threshold,
             checkpoint=checkpoint,
-            progress=progress,
+            progress=check_progress(progress),
             version_id=version_id,
             part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
             verify_crc=verify_crc,
@@ -233,7 +233,7 @@ class TransferOps(OpsBase):
             part_size=part_size,
             concurrency=concurrency,
             threshold=threshold,
-            progress=progress,
+            progress=check_progress(progress),
             metadata_directive=metadata_directive,
             write=WriteOptions.from_arguments(locals()),
             part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
@@ -268,7 +268,7 @@ class TransferOps(OpsBase):
             prefix,
             concurrency=concurrency,
             part_size=part_size,
-            progress=progress,
+            progress=check_progress(progress),
             follow_symlinks=follow_symlinks,
             skip_unchanged=skip_unchanged,
         )
@@ -297,7 +297,7 @@ class TransferOps(OpsBase):
             local_dir,
             concurrency=concurrency,
             part_size=part_size,
-            progress=progress,
+            progress=check_progress(progress),
             skip_unchanged=skip_unchanged,
         )
 

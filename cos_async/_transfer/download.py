@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from cos_async._body import RangeSink, temporary_beside
-from cos_async._crc64 import combine_all
+from cos_async._body import RangeSink, about_destination, temporary_beside
+from cos_async._crc64 import Crc64, combine_all
 from cos_async._engine import RequestEngine
 from cos_async._errors import (
     CosTransportError,
@@ -31,7 +35,7 @@ from cos_async._progress import ProgressCallback, ProgressTracker
 from cos_async._validate import check_concurrency
 
 from ._common import DEFAULT_DOWNLOAD_PART_SIZE, PART_ATTEMPTS, choose_part_size, run_workers
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, entry_int
 
 __all__ = ["download_file"]
 
@@ -39,6 +43,7 @@ log = logging.getLogger("cos_async")
 
 #: the receive buffer of each download worker (bytes go from the socket through it to the file)
 RECEIVE_BUFFER = 1 << 20
+_VERIFY_READ = 4 << 20
 
 
 async def _fetch_range(
@@ -106,6 +111,11 @@ async def download_file(
     fsync: bool,
 ) -> TransferResult:
     check_concurrency(concurrency)
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidArgument(
+            f"download_file takes the path of a file, got {type(path).__name__}: to write into "
+            "a file object, use get_object(...) and its iter_chunks()"
+        )
     dest = Path(path)
     if dest.is_dir():
         raise InvalidArgument(f"destination is a directory: {os.fspath(path)!r}")
@@ -120,7 +130,7 @@ async def download_file(
     ps = choose_part_size(size, part_size, DEFAULT_DOWNLOAD_PART_SIZE)
     limit = ps if threshold is None else threshold
     tracker = ProgressTracker(progress, size)
-    ckpt = Checkpoint(checkpoint) if checkpoint is not None else None
+    ckpt = Checkpoint(checkpoint, guards=(dest,)) if checkpoint is not None else None
     identity = {
         "kind": "download",
         "bucket": bucket,
@@ -132,36 +142,48 @@ async def download_file(
         "part_size": ps,
         "dest": os.path.abspath(dest),
     }
+    nparts = max(1, math.ceil(size / ps)) if size > limit else 1
+    part_len = ps if nparts > 1 else max(size, 1)
     done: dict[int, int] = {}  # part -> crc64
-    tmp: Path | None = None
+    # with a checkpoint, the temporary file's name is derived from the destination and the
+    # object (never read from the checkpoint, which may be stale or planted)
+    tmp = _resumable_temp(dest, identity) if ckpt is not None else None
     if ckpt is not None:
+        assert tmp is not None
         loaded = ckpt.load()
         if loaded is not None:
             header, entries = loaded
-            tmp_name = header.get("tmp")
             if (
                 all(header.get(k) == v for k, v in identity.items())
-                and isinstance(tmp_name, str)
-                and Path(tmp_name).is_file()
-                and Path(tmp_name).stat().st_size == size
+                and header.get("tmp") == str(tmp)
+                and tmp.is_file()
+                and tmp.stat().st_size == size
             ):
-                tmp = Path(tmp_name)
-                done = {int(e["part"]): int(e["crc64"]) for e in entries}
+                done = _done_ranges(entries, nparts)
+                # what a crash may have lost: every kept range is read back and checked
+                done = await asyncio.to_thread(_still_in_file, tmp, part_len, size, done)
             else:
                 log.info("checkpoint %s no longer matches the object: starting over", ckpt.path)
-                _unlink(header.get("tmp") if isinstance(header.get("tmp"), str) else None)
+                # the temporary file of the checkpoint's own download, only if it is ours
+                stale = _resumable_temp(dest, {k: header.get(k) for k in identity})
+                if header.get("dest") == identity["dest"] and header.get("tmp") == str(stale):
+                    _unlink(str(stale))
                 ckpt.remove()
     resumed = len(done)
-    if tmp is None:
-        tmp = temporary_beside(dest, "cos-download")
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        os.ftruncate(fd, size)
-        if ckpt is not None:
-            ckpt.start({**identity, "tmp": str(tmp)})
-    else:
-        fd = os.open(tmp, os.O_RDWR)
-    nparts = max(1, math.ceil(size / ps)) if size > limit else 1
-    part_len = ps if nparts > 1 else max(size, 1)
+    try:
+        if tmp is None:
+            tmp = temporary_beside(dest, "cos-download")
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        elif done:
+            fd = os.open(tmp, os.O_RDWR)
+        else:
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        if not done:
+            os.ftruncate(fd, size)
+    except OSError as exc:
+        raise about_destination(exc, dest) from exc
+    if ckpt is not None and not done:
+        ckpt.start({**identity, "tmp": str(tmp)})
 
     def span(n: int) -> tuple[int, int]:
         """Byte range ``[start, end)`` of part ``n`` (empty for an empty object)."""
@@ -232,7 +254,10 @@ async def download_file(
             await asyncio.to_thread(os.fsync, fd)
         os.close(fd)
         fd = -1
-        os.replace(tmp, dest)
+        try:
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise about_destination(exc, dest) from exc
         ok = True
     finally:
         if fd >= 0:
@@ -257,6 +282,47 @@ async def download_file(
         resumed_parts=resumed,
         request_id=meta.request_id,
     )
+
+
+def _resumable_temp(dest: Path, identity: Mapping[str, object]) -> Path:
+    """The temporary file of a resumable download: beside the destination, named after it and
+    the object (so a resume finds it, and nothing else is ever taken for it)."""
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
+    dest = Path(os.path.abspath(dest))
+    return dest.with_name(f".{dest.name}.{digest.hexdigest()[:16]}.cos-download")
+
+
+def _done_ranges(entries: list[dict[str, Any]], nparts: int) -> dict[int, int]:
+    """The finished ranges a checkpoint lists, each field checked (others are fetched again)."""
+    done: dict[int, int] = {}
+    for e in entries:
+        n = entry_int(e, "part", 1, nparts)
+        crc = entry_int(e, "crc64", 0, 2**64 - 1)
+        if n is not None and crc is not None:
+            done[n] = crc
+    return done
+
+
+def _still_in_file(tmp: Path, part_len: int, size: int, done: dict[int, int]) -> dict[int, int]:
+    """The finished ranges whose bytes the temporary file still holds (a crash can lose
+    writes): their CRC-64 read back and compared."""
+    kept: dict[int, int] = {}
+    with open(tmp, "rb", buffering=0) as f:
+        for n, crc in done.items():
+            start = (n - 1) * part_len
+            length = max(0, min(size, start + part_len) - start)
+            f.seek(start)
+            got = Crc64()
+            while got.length < length:
+                chunk = f.read(min(_VERIFY_READ, length - got.length))
+                if not chunk:
+                    break
+                got.update(chunk)
+            if got.length == length and got.value == crc:
+                kept[n] = crc
+            else:
+                log.warning("range %d of %s is not what was received: fetching it again", n, tmp)
+    return kept
 
 
 def _unlink(path: str | None) -> None:

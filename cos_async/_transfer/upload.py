@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cos_async._body import FilePartBody, FileRangeBody, make_body
-from cos_async._crc64 import combine_all
+from cos_async._crc64 import Crc64, combine_all
 from cos_async._engine import RequestEngine
 from cos_async._errors import IntegrityError, InvalidArgument, NoSuchUpload
 from cos_async._limits import MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE, MiB
@@ -32,7 +32,7 @@ from cos_async._progress import ProgressCallback, ProgressTracker
 from cos_async._validate import check_concurrency
 
 from ._common import choose_part_size, finish_anyway, run_workers
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, entry_int
 
 __all__ = ["upload_file", "upload_stream"]
 
@@ -40,6 +40,7 @@ log = logging.getLogger("cos_async")
 
 #: the send buffer of each upload worker (bytes go from the file through it to the socket)
 SEND_BUFFER = 1 << 20
+_VERIFY_READ = 4 << 20
 
 
 def _options_digest(
@@ -75,6 +76,11 @@ async def upload_file(
     extra: Mapping[str, str],
 ) -> TransferResult:
     check_concurrency(concurrency)
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidArgument(
+            f"upload_file takes the path of a file, got {type(path).__name__}: for a file "
+            "object or a stream, use upload_stream (or put_object)"
+        )
     src = Path(path)
     try:
         st = src.stat()
@@ -88,6 +94,7 @@ async def upload_file(
     if not isinstance(limit, int) or limit < 0 or limit > MAX_SINGLE_PUT:
         raise InvalidArgument(f"threshold must be 0..{MAX_SINGLE_PUT} bytes, got {threshold!r}")
     tracker = ProgressTracker(progress, size)
+    ckpt = Checkpoint(checkpoint, guards=(src,)) if checkpoint is not None else None
     if size <= limit:
         body = FileRangeBody(src)
         body.on_open = lambda: tracker.restart("put")
@@ -104,8 +111,11 @@ async def upload_file(
             extra=extra,
         )
         tracker.finish()
-        if checkpoint is not None:
-            Checkpoint(checkpoint).remove()
+        if ckpt is not None:  # one of an earlier multipart attempt: done with
+            loaded = ckpt.load()
+            if loaded is not None:
+                await _abort_stale(engine, loaded[0], bucket, key)
+                ckpt.remove()
         return TransferResult(
             bucket=bucket,
             key=key,
@@ -127,19 +137,23 @@ async def upload_file(
         "part_size": ps,
         "options": _options_digest(write, part, extra, ps),
     }
-    ckpt = Checkpoint(checkpoint) if checkpoint is not None else None
     done: dict[int, tuple[str, int, int]] = {}  # part -> (etag, crc64, size)
     upload_id: str | None = None
     if ckpt is not None:
         loaded = ckpt.load()
         if loaded is not None:
             header, entries = loaded
-            if all(header.get(k) == v for k, v in identity.items()) and header.get("upload_id"):
-                upload_id = str(header["upload_id"])
-                done = {
-                    int(e["part"]): (str(e["etag"]), int(e["crc64"]), int(e["size"]))
-                    for e in entries
-                }
+            stored_id = header.get("upload_id")
+            if (
+                all(header.get(k) == v for k, v in identity.items())
+                and isinstance(stored_id, str)
+                and stored_id
+            ):
+                upload_id = stored_id
+                done = _done_parts(entries, nparts, ps, size)
+                # the file may have been rewritten with the same size and time: a part whose
+                # bytes are no longer those sent is sent again (CRC-64 costs little)
+                done = await asyncio.to_thread(_still_in_file, src, ps, done)
                 confirmed = await _confirm_parts(engine, bucket, key, upload_id, done)
                 if confirmed is None:
                     upload_id, done = None, {}
@@ -147,12 +161,7 @@ async def upload_file(
                     done = confirmed
             else:
                 log.info("checkpoint %s is for another file or options: starting over", ckpt.path)
-                stale = header.get("upload_id")
-                if stale and header.get("bucket") == bucket and header.get("key") == key:
-                    # its multipart upload would otherwise stay on the server, billed
-                    await finish_anyway(
-                        multipart.abort_multipart_upload(engine, bucket, key, str(stale))
-                    )
+                await _abort_stale(engine, header, bucket, key)
                 ckpt.remove()
     resumed = len(done)
     if upload_id is None:
@@ -230,6 +239,60 @@ async def upload_file(
         resumed_parts=resumed,
         request_id=result.request_id,
     )
+
+
+async def _abort_stale(
+    engine: RequestEngine, header: dict[str, Any], bucket: str, key: str
+) -> None:
+    """Abort the multipart upload of a checkpoint that is being discarded: it would otherwise
+    stay on the server, billed (only one of this bucket and key)."""
+    stale = header.get("upload_id")
+    if (
+        isinstance(stale, str)
+        and stale
+        and header.get("bucket") == bucket
+        and header.get("key") == key
+    ):
+        await finish_anyway(multipart.abort_multipart_upload(engine, bucket, key, stale))
+
+
+def _done_parts(
+    entries: list[dict[str, Any]], nparts: int, part_size: int, size: int
+) -> dict[int, tuple[str, int, int]]:
+    """The finished parts a checkpoint lists, each field checked (others are sent again)."""
+    done: dict[int, tuple[str, int, int]] = {}
+    for e in entries:
+        n = entry_int(e, "part", 1, nparts)
+        crc = entry_int(e, "crc64", 0, 2**64 - 1)
+        length = entry_int(e, "size", 0, part_size)
+        etag = e.get("etag")
+        if n is None or crc is None or length is None or not isinstance(etag, str):
+            continue
+        if length != min(part_size, size - (n - 1) * part_size):
+            continue
+        done[n] = (etag, crc, length)
+    return done
+
+
+def _still_in_file(
+    src: Path, part_size: int, done: dict[int, tuple[str, int, int]]
+) -> dict[int, tuple[str, int, int]]:
+    """The finished parts whose bytes the file still holds (their CRC-64 read back)."""
+    kept: dict[int, tuple[str, int, int]] = {}
+    with open(src, "rb", buffering=0) as f:
+        for n, (etag, crc, length) in done.items():
+            f.seek((n - 1) * part_size)
+            got = Crc64()
+            while got.length < length:
+                chunk = f.read(min(_VERIFY_READ, length - got.length))
+                if not chunk:
+                    break
+                got.update(chunk)
+            if got.length == length and got.value == crc:
+                kept[n] = (etag, crc, length)
+            else:
+                log.warning("part %d of %s changed since it was sent: sending it again", n, src)
+    return kept
 
 
 async def _confirm_parts(

@@ -373,7 +373,7 @@ async def test_list_dir_yields_objects_and_prefixes_in_key_order(
         "other.txt",
     ]:
         await cos.put_object(bucket, key, b"x")
-    entries = [e async for e in cos.list_dir(bucket, "photos/", page_size=2)]
+    entries = [e async for e in cos.list_dir(bucket, prefix="photos/", page_size=2)]
     assert entries[0] == CommonPrefix("photos/2024/")
     assert [e.prefix if isinstance(e, CommonPrefix) else e.key for e in entries] == [
         "photos/2024/",
