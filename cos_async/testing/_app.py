@@ -1,10 +1,14 @@
-"""The local COS server's aiohttp.web application: one entry point for every request.
+"""The local COS server's request handler: one entry point for every request (aiohttp's
+low-level server calls it, see ``_protocol``).
 
 :meth:`CosApp.handle` resolves the bucket and key (virtual-hosted or path-style), names the COS
 operation from the route table (``_routes``), records the request, applies any armed fault,
-authenticates (``_auth``), and dispatches to the operation's handler (``_handlers``). Every
-failure answers a COS ``<Error>`` document with ``x-cos-request-id``; nothing answers a Python
-traceback.
+authenticates (``_auth``), answers ``Expect: 100-continue``, and dispatches to the operation's
+handler (``_handlers``). Every failure answers a COS ``<Error>`` document with
+``x-cos-request-id``; nothing answers a Python traceback. Once a response has started (its head
+sent: a download, a select event stream, a completion's keep-alive whitespace) an error resets
+the connection instead, so that the client sees a broken stream rather than a second response
+inside the first. A client that goes away is recorded with status 499 and logged at DEBUG.
 """
 
 from __future__ import annotations
@@ -14,14 +18,22 @@ import base64
 import logging
 import secrets
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
 from cos_async._limits import MAX_KEY_BYTES
 from cos_async._xml import XMLError
 
 from ._auth import authenticate
-from ._bodies import widen_reads
-from ._context import CONTROL_PREFIX, CosServerError, Ctx, Disconnected, err, request_context
+from ._bodies import reset_connection, widen_reads
+from ._context import (
+    CONTROL_PREFIX,
+    BodyWatch,
+    CosServerError,
+    Ctx,
+    Disconnected,
+    err,
+    request_context,
+)
 from ._documents import DocumentError
 from ._faults import RequestRecord
 from ._handlers import HANDLERS, SERVICE_HANDLERS, control, valid_bucket_name
@@ -35,6 +47,9 @@ __all__ = ["CosApp"]
 
 log = logging.getLogger("cos_async.testing")
 
+#: the status recorded for a request whose client went away (nginx's "client closed request")
+_DISCONNECTED = 499
+
 #: operations that authenticate themselves (a form's policy signature) or never (a preflight)
 _UNSIGNED = frozenset({Operation.OptionsObject, Operation.PostObject})
 
@@ -42,78 +57,88 @@ _UNSIGNED = frozenset({Operation.OptionsObject, Operation.PostObject})
 class CosApp(AppState):
     """One local COS server: its state (:class:`AppState`) and the request entry point."""
 
-    def make_app(self) -> web.Application:
-        # auto_decompress=False: a body sent with Content-Encoding: gzip is stored as sent.
-        app = web.Application(
-            client_max_size=8 * 1024 * 1024, handler_args={"auto_decompress": False}
-        )
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        return app
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         widen_reads(request.transport)
         request_id = base64.b64encode(secrets.token_bytes(18)).decode()
         ctx: Ctx | None = None
-        resp: web.StreamResponse
+        watch = BodyWatch(request, self.body_timeout) if request.body_exists else None
         try:
             ctx = request_context(request, request_id)
-            if ctx.bucket is None and ctx.path.startswith(CONTROL_PREFIX):
-                return await control(self, ctx)
-            ctx.operation = classify(ctx)
-            record = RequestRecord(
-                method=ctx.method,
-                operation=ctx.operation,
-                bucket=ctx.bucket,
-                key=ctx.key,
-                part_number=number_or_none(ctx.get("partNumber")),
-            )
-            ctx.record = record
-            ctx.keep_document = self.requests.keep_documents
-            self.requests.append(record)
-            fault = self.faults.pick(record)
-            if fault is not None:
-                record.fault = fault.action
-                if fault.action == "delay":
-                    await asyncio.sleep(fault.delay)
-                elif fault.action == "error":
-                    resp = error_response(
-                        ctx, fault.status, fault.code, fault.message, request_id=fault.request_id
-                    )
-                    record.status = resp.status
-                    return resp
-                else:
-                    ctx.fault = fault
-            if ctx.operation not in _UNSIGNED:
-                authenticate(self, ctx)
-            resp = await self._dispatch(ctx)
-        except CosServerError as exc:
-            resp = error_response(
-                ctx,
-                exc.status,
-                exc.code,
-                exc.message,
-                extra=exc.headers,
-                request_id_value=request_id,
-            )
-        except DocumentError as exc:
-            resp = error_response(
-                ctx, exc.status, exc.code, exc.message, request_id_value=request_id
-            )
-        except XMLError as exc:  # e.g. an element that must hold text holds elements
-            resp = error_response(ctx, 400, "MalformedXML", str(exc), request_id_value=request_id)
-        except Disconnected:
-            resp = web.Response(status=499)  # nobody is listening any more
-        except Exception as exc:  # a bug in the server: still answer like COS would
-            log.exception("local COS server: internal error")
-            resp = error_response(
-                ctx,
-                500,
-                "InternalError",
-                f"local COS server error: {type(exc).__name__}: {exc}",
-                request_id_value=request_id,
-            )
+            ctx.body_watch = watch
+            resp = await self._handle(ctx)
+        except Exception as exc:
+            resp = self._failure(request, ctx, request_id, exc)
+        finally:
+            if watch is not None:
+                watch.close()
         if ctx is not None and ctx.record is not None and ctx.record.status is None:
             ctx.record.status = resp.status
+        return resp
+
+    async def _handle(self, ctx: Ctx) -> web.StreamResponse:
+        if ctx.bucket is None and ctx.path.startswith(CONTROL_PREFIX):
+            return await control(self, ctx)
+        ctx.operation = classify(ctx)
+        record = RequestRecord(
+            method=ctx.method,
+            operation=ctx.operation,
+            bucket=ctx.bucket,
+            key=ctx.key,
+            part_number=number_or_none(ctx.get("partNumber")),
+        )
+        ctx.record = record
+        ctx.keep_document = self.requests.keep_documents
+        self.requests.append(record)
+        fault = self.faults.pick(record)
+        if fault is not None:
+            record.fault = fault.action
+            if fault.action == "delay":
+                await asyncio.sleep(fault.delay)
+            elif fault.action == "error":
+                resp = error_response(
+                    ctx, fault.status, fault.code, fault.message, request_id=fault.request_id
+                )
+                record.status = resp.status
+                return resp
+            else:
+                ctx.fault = fault
+        if ctx.operation not in _UNSIGNED:
+            authenticate(self, ctx)
+        await _continue(ctx)
+        return await self._dispatch(ctx)
+
+    def _failure(
+        self, request: web.BaseRequest, ctx: Ctx | None, request_id: str, exc: Exception
+    ) -> web.StreamResponse:
+        """The answer to a request that raised ``exc``: its COS error; a reset connection
+        once the response has started (a second response written into it would corrupt it)."""
+        disconnected = isinstance(exc, Disconnected | ConnectionError)
+        where = f"{request.method} {request.rel_url.raw_path[:200]}"
+        if disconnected:
+            log.debug("local COS server: the client went away: %s (%r)", where, exc)
+        elif not isinstance(exc, CosServerError | DocumentError | XMLError):
+            log.error("local COS server: internal error: %s", where, exc_info=exc)
+        if ctx is not None and ctx.started is not None:
+            if not disconnected:
+                log.warning("local COS server: aborted a started response: %s", where)
+            reset_connection(request)
+            if ctx.record is not None:
+                ctx.record.status = _DISCONNECTED if disconnected else 500
+            return ctx.started
+        if disconnected:
+            return web.Response(status=_DISCONNECTED)  # nobody is listening any more
+        if isinstance(exc, CosServerError):
+            status, code, message, extra = exc.status, exc.code, exc.message, exc.headers
+        elif isinstance(exc, DocumentError):
+            status, code, message, extra = exc.status, exc.code, exc.message, {}
+        elif isinstance(exc, XMLError):  # e.g. an element that must hold text holds elements
+            status, code, message, extra = 400, "MalformedXML", str(exc), {}
+        else:  # a bug in the server: still answer like COS would
+            status, code = 500, "InternalError"
+            message, extra = f"local COS server error: {type(exc).__name__}: {exc}", {}
+        resp = error_response(ctx, status, code, message, extra=extra, request_id_value=request_id)
+        if extra.get("Connection") == "close":
+            resp.force_close()
         return resp
 
     async def _dispatch(self, ctx: Ctx) -> web.StreamResponse:
@@ -135,3 +160,16 @@ class CosApp(AppState):
         if handler is None:
             raise err(501, "NotImplemented", f"{op} is not implemented by the local COS server")
         return await handler(self, ctx, bucket)
+
+
+async def _continue(ctx: Ctx) -> None:
+    """Answer ``Expect: 100-continue`` (once the request is known and authenticated: a client
+    sends its body only after this, so an unauthorised upload costs it nothing)."""
+    expect = ctx.header("Expect")
+    if expect is None or ctx.request.version < HttpVersion11:
+        return
+    if expect.strip().lower() != "100-continue":
+        raise err(417, "ExpectationFailed", f"unknown expectation: {expect[:100]!r}")
+    writer = ctx.request.writer
+    await writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    writer.output_size = 0  # not part of the response (as aiohttp does it)

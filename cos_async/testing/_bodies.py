@@ -19,7 +19,8 @@ from aiohttp import web
 from cos_async._crc64 import crc64
 from cos_async._limits import MAX_SINGLE_PUT
 
-from ._context import CosServerError, Ctx, Disconnected, err
+from ._context import BodyTimeout, BodyWatch, CosServerError, Ctx, Disconnected, err
+from ._responses import start_stream
 from ._state import AppState
 from ._store import Blob, iter_segments
 
@@ -32,6 +33,7 @@ __all__ = [
     "read_small",
     "receive",
     "reset_connection",
+    "stalled",
     "stream",
     "widen_reads",
     "write_body",
@@ -57,7 +59,7 @@ def widen_reads(transport: asyncio.BaseTransport | None) -> None:
         transport.max_size = READ_SIZE  # type: ignore[attr-defined]
 
 
-def reset_connection(request: web.Request) -> None:
+def reset_connection(request: web.BaseRequest) -> None:
     """Abort the connection with a TCP RST (``SO_LINGER`` 0)."""
     transport = request.transport
     if transport is None:
@@ -69,8 +71,10 @@ def reset_connection(request: web.Request) -> None:
     transport.abort()
 
 
-async def body_chunks(request: web.Request) -> AsyncIterator[bytes]:
-    """The request body chunk by chunk, as received.
+async def body_chunks(
+    request: web.BaseRequest, watch: BodyWatch | None = None
+) -> AsyncIterator[bytes]:
+    """The request body chunk by chunk, as received (``watch`` is told while we wait).
 
     Not ``iter_any()``: ``readany()`` joins everything buffered into a fresh allocation whenever
     the handler lags (a page fault per 4 KiB on small VMs). Not ``iter_chunks()``: aiohttp's shared
@@ -79,11 +83,26 @@ async def body_chunks(request: web.Request) -> AsyncIterator[bytes]:
     """
     stream = request.content
     while True:
+        if watch is not None:
+            watch.waiting = True
         data, _end_of_http_chunk = await stream.readchunk()
+        if watch is not None:
+            watch.waiting = False
         if data:
             yield data
         elif stream.at_eof():
             return
+
+
+def stalled(exc: BodyTimeout) -> CosServerError:
+    """The answer to a stalled body (the connection is closed after it)."""
+    return err(
+        400,
+        "RequestTimeout",
+        f"Your socket connection to the server was not read from or written to within the "
+        f"timeout period ({exc}).",
+        Connection="close",
+    )
 
 
 async def read_small(ctx: Ctx, limit: int = MAX_DOCUMENT) -> bytes:
@@ -94,13 +113,15 @@ async def read_small(ctx: Ctx, limit: int = MAX_DOCUMENT) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
-        async for chunk in body_chunks(ctx.request):
+        async for chunk in body_chunks(ctx.request, ctx.body_watch):
             size += len(chunk)
             if size > limit:
                 raise err(400, "EntityTooLarge", f"request body exceeds {limit} bytes")
             chunks.append(chunk)
     except CosServerError:
         raise
+    except BodyTimeout as exc:
+        raise stalled(exc) from None
     except Exception as exc:
         raise Disconnected from exc
     body = b"".join(chunks)
@@ -124,7 +145,7 @@ def check_content_md5(ctx: Ctx, body: bytes) -> None:
         )
 
 
-async def drained(request: web.Request, timeout: float = 60.0) -> None:
+async def drained(request: web.BaseRequest, timeout: float = 60.0) -> None:
     """Wait until the transport has handed everything written so far to the kernel."""
     transport = request.transport
     loop = asyncio.get_running_loop()
@@ -180,7 +201,7 @@ async def receive(
     try:
         # The received chunks one by one; readany()/iter_any() would join everything buffered
         # into a fresh allocation whenever we lag behind.
-        async for chunk in body_chunks(request):
+        async for chunk in body_chunks(request, ctx.body_watch):
             n = len(chunk)
             if reset_at is not None and size + n >= reset_at:
                 reset_connection(request)
@@ -199,6 +220,9 @@ async def receive(
     except (CosServerError, Disconnected):
         await writer.abort()
         raise
+    except BodyTimeout as exc:
+        await writer.abort()
+        raise stalled(exc) from None
     except Exception as exc:  # the client went away mid-body
         await writer.abort()
         raise Disconnected from exc
@@ -251,7 +275,7 @@ async def stream(
     for seg in segments:
         seg.pin()
     try:
-        await resp.prepare(ctx.request)
+        await start_stream(ctx, resp)
         return await write_body(ctx, resp, iter_segments(segments, start, end))
     finally:
         await drained(ctx.request)
@@ -289,6 +313,6 @@ async def write_body(
             await resp.write(chunk)
             sent += n
         await resp.write_eof()
-    except (ConnectionError, RuntimeError):
-        pass  # the client went away
+    except ConnectionError as exc:  # the client went away
+        raise Disconnected from exc
     return resp

@@ -6,6 +6,7 @@ and the query parameters; the router then sets :attr:`Ctx.operation`.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Mapping
 from urllib.parse import unquote, unquote_plus
@@ -18,6 +19,8 @@ from ._operations import Operation
 
 __all__ = [
     "CONTROL_PREFIX",
+    "BodyTimeout",
+    "BodyWatch",
     "CosServerError",
     "Ctx",
     "Disconnected",
@@ -57,11 +60,54 @@ def err(status: int, code: str, message: str, **headers: str) -> CosServerError:
     return CosServerError(status, code, message, headers)
 
 
+class BodyTimeout(asyncio.TimeoutError):
+    """A request body stalled: no byte arrived for the server's ``body_timeout`` while it waited.
+
+    A ``TimeoutError``, so that aiohttp's connection handler (which drains an unread body after
+    the answer) takes it for the timeout it is."""
+
+
+class BodyWatch:
+    r"""Watches a request body for stalls, with no work per chunk beyond setting a flag.
+
+    A timer ticks every ``timeout`` seconds; a tick that finds the handler waiting for body
+    bytes (:attr:`waiting`, set around each read) and no byte received since the previous tick
+    fails the body's stream with :class:`BodyTimeout`. A stall is so detected within one to two
+    ``timeout``\ s; a handler busy elsewhere (its reads paused) is never taken for a stall.
+    """
+
+    __slots__ = ("_handle", "_loop", "_seen", "_timeout", "content", "waiting")
+
+    def __init__(self, request: web.BaseRequest, timeout: float) -> None:
+        self.content = request.content
+        self.waiting = False
+        self._timeout = timeout
+        self._seen = -1
+        self._loop = asyncio.get_running_loop()
+        self._handle: asyncio.TimerHandle | None = self._loop.call_later(timeout, self._tick)
+
+    def _tick(self) -> None:
+        received = self.content.total_bytes
+        if self.waiting and received == self._seen and not self.content.is_eof():
+            self._handle = None
+            self.content.set_exception(
+                BodyTimeout(f"no byte of the request body arrived in {self._timeout:g} s")
+            )
+            return
+        self._seen = received
+        self._handle = self._loop.call_later(self._timeout, self._tick)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
 @attrs.define
 class Ctx:
     """A request being handled: where it is addressed, its query, and what the server made of it."""
 
-    request: web.Request
+    request: web.BaseRequest
     method: str
     host: str
     bucket: str | None
@@ -78,6 +124,10 @@ class Ctx:
     anonymous: bool = False
     #: keep the document this request carries in its record (``RequestLog.keep_documents``)
     keep_document: bool = False
+    #: the response once it has been prepared (its head sent): an error can then only abort
+    started: web.StreamResponse | None = None
+    #: the stall watch of the request's body (when it has one)
+    body_watch: BodyWatch | None = None
 
     def has(self, name: str) -> bool:
         return name.lower() in self.lparams
@@ -93,7 +143,7 @@ class Ctx:
         return f"{self.host}{self.path}"
 
 
-def request_context(request: web.Request, request_id: str) -> Ctx:
+def request_context(request: web.BaseRequest, request_id: str) -> Ctx:
     """The :class:`Ctx` of ``request``: bucket and key from the Host header and the path."""
     host_header = request.headers.get("Host", "")
     hostname = hostname_of(host_header)

@@ -31,6 +31,7 @@ Rules are armed from Python (:meth:`FaultInjector.add`) or over HTTP by another 
 
 from __future__ import annotations
 
+import collections
 import itertools
 import threading
 import time
@@ -41,7 +42,18 @@ import attrs
 
 from ._operations import Operation, operation_named
 
-__all__ = ["FaultAction", "FaultInjector", "FaultRule", "RequestLog", "RequestRecord"]
+__all__ = [
+    "DEFAULT_REQUEST_LOG_SIZE",
+    "FaultAction",
+    "FaultInjector",
+    "FaultRule",
+    "RequestLog",
+    "RequestRecord",
+]
+
+#: How many requests the request log keeps by default (the most recent ones): a record costs
+#: a few hundred bytes, so about 5 MB; 62,000 refused requests grew an unbounded log by 110 MiB.
+DEFAULT_REQUEST_LOG_SIZE = 10_000
 
 FaultAction = Literal["error", "error_after_200", "delay", "reset", "truncate", "corrupt"]
 _ACTIONS = ("error", "error_after_200", "delay", "reset", "truncate", "corrupt")
@@ -257,25 +269,42 @@ class RequestRecord:
 
 
 class RequestLog:
-    """Every request the server received, in order (thread-safe).
+    """The requests the server received, in order (thread-safe): the last ``maxlen`` of them.
+
+    A ring buffer: once ``maxlen`` records are kept, each new one drops the oldest (a server that
+    answers millions of requests must not grow without bound); :attr:`dropped` counts them.
+    ``maxlen=None`` keeps every record.
 
     With ``keep_documents`` (off by default: they cost memory), each record also keeps the
     document its request carried (a bucket configuration, an ACL, a tag set, a delete list, a
     completion list...) in :attr:`RequestRecord.document`: what a client under test sent.
     """
 
-    def __init__(self, *, keep_documents: bool = False) -> None:
+    def __init__(
+        self, *, keep_documents: bool = False, maxlen: int | None = DEFAULT_REQUEST_LOG_SIZE
+    ) -> None:
+        if maxlen is not None and (not isinstance(maxlen, int) or maxlen < 1):
+            raise ValueError(f"the request log keeps at least 1 record, got maxlen={maxlen!r}")
         self._lock = threading.Lock()
-        self._records: list[RequestRecord] = []
+        self._records: collections.deque[RequestRecord] = collections.deque(maxlen=maxlen)
         self.keep_documents = keep_documents
+        self.dropped = 0
+
+    @property
+    def maxlen(self) -> int | None:
+        """How many records are kept (``None``: all)."""
+        return self._records.maxlen
 
     def append(self, record: RequestRecord) -> None:
         with self._lock:
+            if len(self._records) == self._records.maxlen:
+                self.dropped += 1
             self._records.append(record)
 
     def clear(self) -> None:
         with self._lock:
-            self._records = []
+            self._records.clear()
+            self.dropped = 0
 
     def records(self) -> list[RequestRecord]:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -25,9 +26,28 @@ __all__ = [
     "http_date",
     "iso_date",
     "late_error",
+    "start_stream",
     "strip_declaration",
     "xml_response",
+    "xml_safe",
 ]
+
+#: characters XML 1.0 cannot carry (a key or a header value may hold them)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with the characters XML 1.0 cannot carry written as ``\\xNN``/``\\uNNNN``."""
+    if _NOT_XML.search(text) is None:
+        return text
+    return _NOT_XML.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+async def start_stream(ctx: Ctx, resp: web.StreamResponse) -> None:
+    """Send ``resp``'s head: from now on an error can only abort the connection (the app
+    does that when it sees :attr:`Ctx.started`), never answer a second response."""
+    await resp.prepare(ctx.request)
+    ctx.started = resp
 
 
 def http_date(ts: float) -> str:
@@ -65,8 +85,8 @@ def error_response(
         return web.Response(status=status, headers=headers)  # no body, no Content-Type
     body: dict[str, Any] = {
         "Code": code,
-        "Message": message,
-        "Resource": ctx.resource if ctx is not None else "",
+        "Message": xml_safe(message),
+        "Resource": xml_safe(ctx.resource) if ctx is not None else "",
     }
     if request_id:
         body["RequestId"] = rid
@@ -110,7 +130,7 @@ def error_document(ctx: Ctx, fault: FaultRule) -> bytes:
         {
             "Code": fault.code,
             "Message": fault.message,
-            "Resource": ctx.resource,
+            "Resource": xml_safe(ctx.resource),
             "RequestId": ctx.request_id,
         },
     )
@@ -121,7 +141,7 @@ async def late_error(ctx: Ctx, fault: FaultRule) -> web.StreamResponse:
     """200, whitespace, then an Error document (how COS reports late failures)."""
     resp = web.StreamResponse(status=200, headers=base_headers(ctx.request_id))
     resp.content_type = "application/xml"
-    await resp.prepare(ctx.request)
+    await start_stream(ctx, resp)
     await resp.write(b" ")
     await asyncio.sleep(0)
     await resp.write(b"\n ")

@@ -14,13 +14,17 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from ._app import CosApp
-from ._faults import FaultInjector, RequestLog
+from ._faults import DEFAULT_REQUEST_LOG_SIZE, FaultInjector, RequestLog
+from ._protocol import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE, CosHttpServer
 from ._state import ServerCredential
 from ._store import Acl, Store
 
 __all__ = [
     "DEFAULT_APPID",
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_REGION",
+    "DEFAULT_REQUEST_LOG_SIZE",
     "DEFAULT_SECRET_ID",
     "DEFAULT_SECRET_KEY",
     "LocalCosServer",
@@ -32,6 +36,13 @@ DEFAULT_SECRET_ID = "AKIDLocalCosTestingSecretId0000000000"
 DEFAULT_SECRET_KEY = "LocalCosTestingSecretKey00000000"
 DEFAULT_REGION = "ap-guangzhou"
 DEFAULT_APPID = "1250000000"
+#: Seconds a connection may stay without a complete request head: idle between requests
+#: (keep-alive) or sending a head slowly. Longer than the keep-alive of aiohttp's client pool
+#: (15 s), so that pooled connections are closed by the client, not under it.
+DEFAULT_IDLE_TIMEOUT = 30.0
+#: Seconds a request body may stall (no byte arriving while the server waits for one) before
+#: the server answers 400 ``RequestTimeout`` and closes the connection.
+DEFAULT_BODY_TIMEOUT = 30.0
 
 T = TypeVar("T")
 
@@ -52,6 +63,11 @@ class LocalCosServer:
     a pool every upload needs memory of its own, which costs a page fault per 4 KiB unless the
     process keeps freed memory (``python -m cos_async.testing`` arranges that with glibc).
     ``ssl_context`` (a server-side context with a certificate loaded) serves HTTPS instead.
+
+    ``idle_timeout`` closes connections that send no complete request head for that long (idle
+    keep-alive connections, slowly sent heads); ``body_timeout`` answers 400 ``RequestTimeout``
+    to a request whose body stalls that long (detected within twice that). ``request_log_size``
+    is how many of the most recent requests :attr:`requests` keeps (``None``: all of them).
     """
 
     def __init__(
@@ -68,7 +84,13 @@ class LocalCosServer:
         clock: Callable[[], float] = time.time,
         keep_received_chunks: bool = False,
         ssl_context: ssl.SSLContext | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
     ) -> None:
+        for name, value in (("idle_timeout", idle_timeout), ("body_timeout", body_timeout)):
+            if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         self.host = host
         self._requested_port = port
         self.port = port
@@ -82,7 +104,9 @@ class LocalCosServer:
         if not self.credentials:
             raise ValueError("credentials must not be empty")
         self.faults = FaultInjector()
-        self.requests = RequestLog()
+        self.requests = RequestLog(maxlen=request_log_size)
+        self.idle_timeout = float(idle_timeout)
+        self.body_timeout = float(body_timeout)
         self.store = Store(data_dir, keep_chunks=keep_received_chunks)
         self.ssl_context = ssl_context
         self.app = CosApp(
@@ -95,8 +119,9 @@ class LocalCosServer:
             fast_etag=fast_etag,
             restore_delay=restore_delay,
             clock=clock,
+            body_timeout=self.body_timeout,
         )
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._bucket_counter = 0
 
     @property
@@ -121,7 +146,18 @@ class LocalCosServer:
         """Bind and start serving (``port`` is then the actual port)."""
         if self._runner is not None:
             raise RuntimeError("the server is already running")
-        runner = web.AppRunner(self.app.make_app(), access_log=None, handle_signals=False)
+        server = CosHttpServer(
+            self.app.handle,
+            loop=asyncio.get_running_loop(),
+            keepalive_timeout=self.idle_timeout,
+            max_line_size=MAX_LINE_SIZE,
+            max_field_size=MAX_FIELD_SIZE,
+            max_headers=MAX_HEADERS,
+            # a body sent with Content-Encoding: gzip is stored as sent
+            auto_decompress=False,
+            access_log=None,
+        )
+        runner = web.ServerRunner(server, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(
             runner,
@@ -132,9 +168,9 @@ class LocalCosServer:
         )
         await site.start()
         self._runner = runner
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
+        listening = site._server
+        assert listening is not None
+        sockets = getattr(listening, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

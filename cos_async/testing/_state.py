@@ -38,6 +38,7 @@ class AppState:
         fast_etag: bool = False,
         restore_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
+        body_timeout: float = 30.0,
     ) -> None:
         self.store = store
         self.credentials = {c.secret_id: c for c in credentials}
@@ -48,6 +49,8 @@ class AppState:
         self.fast_etag = fast_etag
         self.restore_delay = restore_delay
         self.clock = clock
+        #: seconds a request body may stall before the server answers 400 RequestTimeout
+        self.body_timeout = body_timeout
         self.owner_uin = "100000000001"
         self.owner_id = f"qcs::cam::uin/{self.owner_uin}:uin/{self.owner_uin}"
 

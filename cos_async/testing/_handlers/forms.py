@@ -16,7 +16,8 @@ from cos_async import _signing
 from cos_async._crc64 import crc64
 from cos_async._limits import MAX_KEY_BYTES, MAX_SINGLE_PUT, STORAGE_CLASSES
 from cos_async.testing._acl import acl_allows
-from cos_async.testing._context import Ctx, err
+from cos_async.testing._bodies import stalled
+from cos_async.testing._context import BodyTimeout, Ctx, err
 from cos_async.testing._documents import DocumentError, check_post_policy, match_cors
 from cos_async.testing._responses import empty_response, xml_response
 from cos_async.testing._state import AppState
@@ -36,6 +37,19 @@ _MAX_FIELD = 64 * 1024
 
 async def post_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
     """POST Object: the form's fields, then its file (the last part), stored as ``key``."""
+    watch = ctx.body_watch
+    if watch is not None:  # the form is read as it arrives: a stall is a stall of the client
+        watch.waiting = True
+    try:
+        return await _post_object(app, ctx, bucket)
+    except BodyTimeout as exc:
+        raise stalled(exc) from None
+    finally:
+        if watch is not None:
+            watch.waiting = False
+
+
+async def _post_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
     fields, file_part, filename = await _read_form(ctx)
     key = fields.get("key", "")
     if not key:

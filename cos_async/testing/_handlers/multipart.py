@@ -21,6 +21,7 @@ from cos_async.testing._responses import (
     error_document,
     iso_date,
     late_error,
+    start_stream,
     strip_declaration,
     xml_response,
 )
@@ -268,7 +269,7 @@ async def complete_upload(app: AppState, ctx: Ctx, bucket: BucketState) -> web.S
         del headers["ETag"]  # the ETag is in the document
     resp = web.StreamResponse(status=200, headers=headers)
     resp.content_type = "application/xml"
-    await resp.prepare(ctx.request)
+    await start_stream(ctx, resp)
     await resp.write(b" ")
     if late_fault is not None:
         await resp.write(b"\n ")

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from cos_async.testing._bodies import drained, read_small, write_body
 from cos_async.testing._context import Ctx, err
-from cos_async.testing._responses import base_headers
+from cos_async.testing._responses import base_headers, start_stream
 from cos_async.testing._select import parse_select_request, select_stream
 from cos_async.testing._sse import check_sse_access
 from cos_async.testing._state import AppState
@@ -42,7 +42,7 @@ async def select_object_content(app: AppState, ctx: Ctx, bucket: BucketState) ->
         h = base_headers(ctx.request_id)
         h["Content-Type"] = "application/octet-stream"
         resp = web.StreamResponse(status=200, headers=h)
-        await resp.prepare(ctx.request)
+        await start_stream(ctx, resp)
         return await write_body(ctx, resp, answer())
     finally:
         await drained(ctx.request)
