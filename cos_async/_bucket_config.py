@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Literal, TypeVar, Union
 import attrs
 
 from ._errors import InvalidArgument
+from ._models import freeze_headers
 from ._xml import XMLError, text_of
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "VersioningConfiguration",
     "WebsiteConfiguration",
     "from_xml",
+    "strict",
     "to_xml",
 ]
 
@@ -88,12 +90,24 @@ def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(value)
 
 
+def _no_headers() -> Mapping[str, str]:
+    return freeze_headers(None)
+
+
 @attrs.frozen(kw_only=True)
 class ConfigModel:
-    """Base of the bucket-configuration models: the XML root element and the type checks."""
+    """Base of the bucket-configuration models: the XML root element and the type checks.
+
+    A configuration that a ``get_bucket_*`` call returned also carries the answer's
+    ``request_id`` and ``headers`` (not part of the document, not compared); it is read
+    leniently, keeping values newer than this SDK knows, and checked strictly only when it is
+    put again."""
 
     #: the XML root element of a whole configuration document ("" for nested models)
     xml_root: ClassVar[str] = ""
+
+    request_id: str | None = attrs.field(default=None, eq=False, repr=False)
+    headers: Mapping[str, str] = attrs.field(factory=_no_headers, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         for field, kind in _fields(type(self)):
@@ -168,7 +182,9 @@ def _fields(cls: type[ConfigModel]) -> tuple[tuple[attrs.Attribute[Any], _Kind],
     if found is None:
         # resolved in this module: the public classes present themselves as cos_async.X
         hints = typing.get_type_hints(cls, globalns=globals())
-        found = _FIELDS[cls] = tuple((f, _kind_of(hints[f.name])) for f in attrs.fields(cls))
+        found = _FIELDS[cls] = tuple(
+            (f, _kind_of(hints[f.name])) for f in attrs.fields(cls) if "xml" in f.metadata
+        )
     return found
 
 
@@ -332,16 +348,57 @@ def _model_from_doc(cls: type[M], doc: Mapping[str, Any], where: str) -> M:
                 values[field.name] = None
         else:
             values[field.name] = _value_from_doc(kind, raw, path)
-    try:
-        return cls(**values)
-    except InvalidArgument as exc:
-        raise XMLError(f"{where}: {exc}") from exc
+    return _lenient(cls, values)
 
 
-def from_xml(cls: type[M], doc: Mapping[str, Any]) -> M:
-    """The model of a parsed document's root element (as returned by ``_Reply.xml``).
-    Raises :class:`~cos_async._xml.XMLError` when the document does not fit the model."""
-    return _model_from_doc(cls, doc, cls.xml_root or cls.__name__)
+def _lenient(cls: type[M], values: Mapping[str, Any]) -> M:
+    """A model as COS reported it: its values kept as they are, unchecked (a value newer than
+    this SDK knows, such as a new storage class, must not make a configuration unreadable).
+    Putting it again checks it (``strict``)."""
+    inst = cls.__new__(cls)
+    for field in attrs.fields(cls):
+        if field.name in values:
+            value = values[field.name]
+        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            value = field.default.factory()
+        elif field.default is attrs.NOTHING:
+            value = None
+        else:
+            value = field.default
+        object.__setattr__(inst, field.name, value)
+    return inst
+
+
+def strict(config: M) -> M:
+    """``config`` checked as if built anew, nested models included (every type, value and
+    constraint)."""
+    changes: dict[str, Any] = {}
+    for field in attrs.fields(type(config)):
+        value = getattr(config, field.name)
+        if isinstance(value, ConfigModel):
+            changes[field.name] = strict(value)
+        elif isinstance(value, tuple) and any(isinstance(v, ConfigModel) for v in value):
+            changes[field.name] = tuple(
+                strict(v) if isinstance(v, ConfigModel) else v for v in value
+            )
+    return attrs.evolve(config, **changes)
+
+
+def from_xml(
+    cls: type[M],
+    doc: Mapping[str, Any],
+    *,
+    request_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> M:
+    """The model of a parsed document's root element (as returned by ``Reply.xml``), read
+    leniently (see :func:`_lenient`). Raises :class:`~cos_async._xml.XMLError` when the
+    document does not have the model's shape."""
+    values = {"request_id": request_id, "headers": freeze_headers(headers)}
+    model = _model_from_doc(cls, doc, cls.xml_root or cls.__name__)
+    for name, value in values.items():
+        object.__setattr__(model, name, value)
+    return model
 
 
 # --- validators -------------------------------------------------------------------------------

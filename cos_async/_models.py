@@ -7,7 +7,7 @@ import datetime as _dt
 import email.utils
 import enum
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -17,6 +17,8 @@ __all__ = [
     "AccessControlPolicy",
     "AppendObjectResult",
     "BucketInfo",
+    "BucketLocation",
+    "BucketPolicy",
     "CommonPrefix",
     "CompleteMultipartUploadResult",
     "CopyObjectResult",
@@ -27,6 +29,7 @@ __all__ = [
     "DeletedObject",
     "Grant",
     "HeadBucketResult",
+    "InventoryConfigurations",
     "ListBucketsResult",
     "ListMultipartUploadsPage",
     "ListObjectVersionsPage",
@@ -36,6 +39,7 @@ __all__ = [
     "MultipartUploadInfo",
     "ObjectInfo",
     "ObjectMeta",
+    "ObjectTagging",
     "ObjectVersionInfo",
     "PartInfo",
     "PresignedPost",
@@ -44,6 +48,7 @@ __all__ = [
     "RequestHook",
     "ResponseEvent",
     "ResponseHook",
+    "RestoreObjectResult",
     "Result",
     "StorageClass",
     "TransferResult",
@@ -132,6 +137,108 @@ class Result:
 
     request_id: str | None = None
     headers: Headers = attrs.field(default=_EMPTY, repr=False, eq=False)
+
+
+class _AnswerFields:
+    """``request_id`` and ``headers`` on a result that is a builtin value (a ``str``, an
+    ``int``, a ``tuple``): the value behaves as before, the answer's fields ride along."""
+
+    request_id: str | None
+    headers: Headers
+
+
+class BucketLocation(str, _AnswerFields):
+    """The region of a bucket (``get_bucket_location``): a ``str``, with ``request_id`` and
+    ``headers``."""
+
+    def __new__(
+        cls, region: str, *, request_id: str | None = None, headers: Headers | None = None
+    ) -> BucketLocation:
+        self = super().__new__(cls, region)
+        self.request_id = request_id
+        self.headers = freeze_headers(headers)
+        return self
+
+    @property
+    def region(self) -> str:
+        return str(self)
+
+
+class RestoreObjectResult(int, _AnswerFields):
+    """What ``restore_object`` answered: an ``int``, the status (202: the restore started, 200:
+    it was already restored, its expiry extended), with ``request_id`` and ``headers``."""
+
+    def __new__(
+        cls, status: int, *, request_id: str | None = None, headers: Headers | None = None
+    ) -> RestoreObjectResult:
+        self = super().__new__(cls, status)
+        self.request_id = request_id
+        self.headers = freeze_headers(headers)
+        return self
+
+    @property
+    def status(self) -> int:
+        return int(self)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ObjectTagging(Result, Mapping[str, str]):
+    """An object's tags (``get_object_tagging``): a read-only mapping of key to value (equal to
+    a ``dict`` of the same tags), with ``request_id`` and ``headers``."""
+
+    tags: Mapping[str, str] = attrs.field(factory=dict)
+
+    def __getitem__(self, key: str) -> str:
+        return self.tags[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tags)
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    def __eq__(self, other: object) -> bool:
+        return Mapping.__eq__(self, other)  # equal to any mapping of the same tags
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class BucketPolicy(Result, Mapping[str, Any]):
+    """A bucket policy (``get_bucket_policy``): the JSON document as a read-only mapping (equal
+    to the ``dict`` of the same document), with ``request_id`` and ``headers``."""
+
+    document: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.document[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.document)
+
+    def __len__(self) -> int:
+        return len(self.document)
+
+    def __eq__(self, other: object) -> bool:
+        return Mapping.__eq__(self, other)  # equal to any mapping of the same document
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class InventoryConfigurations(tuple, _AnswerFields):  # type: ignore[type-arg]
+    """Every inventory configuration of a bucket (``list_bucket_inventory_configurations``): a
+    ``tuple``, with the ``request_ids`` of the pages that listed them."""
+
+    request_ids: tuple[str, ...]
+
+    def __new__(
+        cls, configurations: Iterable[Any], *, request_ids: Iterable[str] = ()
+    ) -> InventoryConfigurations:
+        self = super().__new__(cls, configurations)
+        self.request_ids = tuple(request_ids)
+        self.request_id = self.request_ids[-1] if self.request_ids else None
+        self.headers = freeze_headers(None)
+        return self
 
 
 @attrs.frozen(kw_only=True)
@@ -425,6 +532,11 @@ class MultipartUploadInfo:
     upload_id: str
     initiated: _dt.datetime | None
     storage_class: str | None = None
+    #: who owns the upload, and who started it (COS's ``Owner`` and ``Initiator``)
+    owner_id: str | None = None
+    owner_display_name: str | None = None
+    initiator_id: str | None = None
+    initiator_display_name: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -500,7 +500,10 @@ class ReadConditions:
 
 
 _NO_CONDITIONS = ReadConditions()
-_CLIENT_HEADERS = ("authorization", "host")
+#: headers the client sets itself (a copy's source and directive by their own parameters):
+#: an extra header cannot override them, or turn a PUT into a copy
+_CLIENT_HEADERS = ("authorization", "host", "x-cos-metadata-directive")
+_CLIENT_PREFIXES = ("x-cos-copy-source",)
 
 
 def checked_extra_headers(extra_headers: Mapping[str, str] | None) -> dict[str, str]:
@@ -511,8 +514,12 @@ def checked_extra_headers(extra_headers: Mapping[str, str] | None) -> dict[str, 
     for k, v in extra_headers.items():
         if not isinstance(k, str) or not isinstance(v, str) or "\n" in v or "\r" in v:
             raise InvalidArgument(f"extra_headers must map str to a single-line str: {k!r}={v!r}")
-        if k.lower() in _CLIENT_HEADERS:
-            raise InvalidArgument(f"extra_headers must not set {k!r}; the client sets it")
+        lowered = k.lower()
+        if lowered in _CLIENT_HEADERS or lowered.startswith(_CLIENT_PREFIXES):
+            raise InvalidArgument(
+                f"extra_headers must not set {k!r}; the client sets it (a copy's source and "
+                "metadata directive are parameters of copy_object)"
+            )
         out[k] = v
     return out
 

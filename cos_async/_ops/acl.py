@@ -8,7 +8,7 @@ from typing import Any
 
 from cos_async._engine import Request, RequestEngine, xml_body
 from cos_async._errors import InvalidArgument
-from cos_async._models import AccessControlPolicy, Grant, as_list
+from cos_async._models import AccessControlPolicy, Grant, Result, as_list
 from cos_async._options import Grants
 from cos_async._xml import text_of
 
@@ -27,7 +27,7 @@ async def put_acl(
     grant_list: Iterable[Grant] | None,
     owner_id: str | None,
     what: str,
-) -> None:
+) -> Result:
     """Set an ACL: canned/``x-cos-grant-*`` headers, or a whole AccessControlPolicy document."""
     headers = grants.headers()
     body = None
@@ -38,11 +38,12 @@ async def put_acl(
         headers.update(h)
     elif not headers:
         raise InvalidArgument(f"{what} needs acl, a grant_* or grants")
-    await engine.send(
+    reply = await engine.send(
         Request(
             method="PUT", bucket=bucket, key=key, params={"acl": None}, headers=headers, body=body
         )
     )
+    return Result(request_id=reply.request_id, headers=reply.headers)
 
 
 async def get_acl(engine: RequestEngine, bucket: str, key: str | None) -> AccessControlPolicy:

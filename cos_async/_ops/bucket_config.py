@@ -27,11 +27,19 @@ from cos_async._bucket_config import (
     VersioningConfiguration,
     WebsiteConfiguration,
     from_xml,
+    strict,
     to_xml,
 )
-from cos_async._engine import Request, RequestEngine, xml_body
+from cos_async._engine import Reply, Request, RequestEngine, xml_body
 from cos_async._errors import CosClientError, InvalidArgument
-from cos_async._models import AccessControlPolicy, Grant, as_list
+from cos_async._models import (
+    AccessControlPolicy,
+    BucketPolicy,
+    Grant,
+    InventoryConfigurations,
+    Result,
+    as_list,
+)
 from cos_async._options import Grants
 from cos_async._validate import check_bucket, check_inventory_id, check_policy
 from cos_async._xml import XMLError, text_of
@@ -56,21 +64,28 @@ class _Family(Generic[_ConfigT]):
 
 async def _put_config(
     engine: RequestEngine, bucket: str, family: _Family[_ConfigT], config: _ConfigT
-) -> None:
+) -> Result:
     check_bucket(bucket)
     if not isinstance(config, family.model):
         raise InvalidArgument(
             f"config must be a {family.model.__name__}, got {type(config).__name__}"
         )
+    config = strict(config)  # one read leniently from COS is checked before it is sent back
     config._check_put()
     params: dict[str, str | None] = {family.subresource: None}
     if isinstance(config, InventoryConfiguration):
         params["id"] = config.id
     ((root, doc),) = to_xml(config).items()
     body, headers = xml_body(root, doc)
-    await engine.send(
-        Request(method="PUT", bucket=bucket, params=params, headers=headers, body=body)
+    return _result(
+        await engine.send(
+            Request(method="PUT", bucket=bucket, params=params, headers=headers, body=body)
+        )
     )
+
+
+def _result(reply: Reply) -> Result:
+    return Result(request_id=reply.request_id, headers=reply.headers)
 
 
 async def _get_config(
@@ -80,12 +95,12 @@ async def _get_config(
     params: Mapping[str, str | None] | None = None,
 ) -> _ConfigT:
     check_bucket(bucket)
-    _, doc = await engine.xml(
+    reply, doc = await engine.xml(
         Request(method="GET", bucket=bucket, params={family.subresource: None, **(params or {})}),
         family.model.xml_root,
     )
     try:
-        return from_xml(family.model, doc)
+        return from_xml(family.model, doc, request_id=reply.request_id, headers=reply.headers)
     except XMLError as exc:
         raise CosClientError(f"COS sent a {family.model.xml_root} we cannot read: {exc}") from exc
 
@@ -99,16 +114,16 @@ def _named(fn: Any, name: str, doc: str, annotations: dict[str, str]) -> None:
 
 def _putter(
     family: _Family[_ConfigT], name: str
-) -> Callable[[BucketConfigOps, str, _ConfigT], Coroutine[Any, Any, None]]:
-    async def put(self: BucketConfigOps, bucket: str, config: _ConfigT) -> None:
-        await _put_config(self._engine, bucket, family, config)
+) -> Callable[[BucketConfigOps, str, _ConfigT], Coroutine[Any, Any, Result]]:
+    async def put(self: BucketConfigOps, bucket: str, config: _ConfigT) -> Result:
+        return await _put_config(self._engine, bucket, family, config)
 
     _named(
         put,
         f"put_bucket_{name}",
         f"Replace {family.what} of a bucket (``PUT ?{family.subresource}``) with ``config``, a "
         f":class:`{family.model.__name__}` (checked when it was built).",
-        {"bucket": "str", "config": family.model.__name__, "return": "None"},
+        {"bucket": "str", "config": family.model.__name__, "return": "Result"},
     )
     return put
 
@@ -132,18 +147,20 @@ def _getter(
 
 def _deleter(
     family: _Family[Any], name: str
-) -> Callable[[BucketConfigOps, str], Coroutine[Any, Any, None]]:
-    async def delete(self: BucketConfigOps, bucket: str) -> None:
+) -> Callable[[BucketConfigOps, str], Coroutine[Any, Any, Result]]:
+    async def delete(self: BucketConfigOps, bucket: str) -> Result:
         check_bucket(bucket)
-        await self._engine.send(
-            Request(method="DELETE", bucket=bucket, params={family.subresource: None})
+        return _result(
+            await self._engine.send(
+                Request(method="DELETE", bucket=bucket, params={family.subresource: None})
+            )
         )
 
     _named(
         delete,
         f"delete_bucket_{name}",
         f"Remove {family.what} of a bucket (``DELETE ?{family.subresource}``).",
-        {"bucket": "str", "return": "None"},
+        {"bucket": "str", "return": "Result"},
     )
     return delete
 
@@ -203,17 +220,19 @@ class BucketConfigOps(OpsBase):
     put_bucket_object_lock = _putter(_OBJECT_LOCK, "object_lock")
     get_bucket_object_lock = _getter(_OBJECT_LOCK, "object_lock")
 
-    async def delete_bucket_referer(self, bucket: str) -> None:
+    async def delete_bucket_referer(self, bucket: str) -> Result:
         """Remove the hotlink protection of a bucket. COS has no ``DELETE ?referer``: like the
         official SDK, this puts an empty referer configuration."""
         check_bucket(bucket)
-        await self._engine.send(
-            Request(
-                method="PUT",
-                bucket=bucket,
-                params={"referer": None},
-                headers=_EMPTY_XML_HEADERS,
-                body=make_body(b""),
+        return _result(
+            await self._engine.send(
+                Request(
+                    method="PUT",
+                    bucket=bucket,
+                    params={"referer": None},
+                    headers=_EMPTY_XML_HEADERS,
+                    body=make_body(b""),
+                )
             )
         )
 
@@ -223,28 +242,34 @@ class BucketConfigOps(OpsBase):
         check_inventory_id(inventory_id)
         return await _get_config(self._engine, bucket, _INVENTORY, {"id": inventory_id})
 
-    async def delete_bucket_inventory(self, bucket: str, inventory_id: str) -> None:
+    async def delete_bucket_inventory(self, bucket: str, inventory_id: str) -> Result:
         """Remove one inventory configuration of a bucket, by id."""
         check_bucket(bucket)
         check_inventory_id(inventory_id)
-        await self._engine.send(
-            Request(method="DELETE", bucket=bucket, params={"inventory": None, "id": inventory_id})
+        return _result(
+            await self._engine.send(
+                Request(
+                    method="DELETE", bucket=bucket, params={"inventory": None, "id": inventory_id}
+                )
+            )
         )
 
-    async def list_bucket_inventory_configurations(
-        self, bucket: str
-    ) -> tuple[InventoryConfiguration, ...]:
-        """Every inventory configuration of a bucket (following continuation tokens)."""
+    async def list_bucket_inventory_configurations(self, bucket: str) -> InventoryConfigurations:
+        """Every inventory configuration of a bucket (following continuation tokens), a tuple
+        with the ``request_ids`` of its pages."""
         check_bucket(bucket)
+        request_ids: list[str] = []
 
         async def fetch(token: str | None) -> dict[str, Any]:
             params: dict[str, str | None] = {"inventory": None}
             if token is not None:
                 params["continuation-token"] = token
-            _, doc = await self._engine.xml(
+            reply, doc = await self._engine.xml(
                 Request(method="GET", bucket=bucket, params=params),
                 "ListInventoryConfigurationResult",
             )
+            if reply.request_id:
+                request_ids.append(reply.request_id)
             return doc
 
         def following(doc: dict[str, Any]) -> str | None:
@@ -264,25 +289,27 @@ class BucketConfigOps(OpsBase):
                 )
             except XMLError as exc:
                 raise CosClientError(f"COS sent an inventory list we cannot read: {exc}") from exc
-        return tuple(found)
+        return InventoryConfigurations(found, request_ids=request_ids)
 
-    async def put_bucket_policy(self, bucket: str, policy: Mapping[str, Any] | str) -> None:
+    async def put_bucket_policy(self, bucket: str, policy: Mapping[str, Any] | str) -> Result:
         """Replace the bucket policy: a JSON document (a mapping, or its JSON text) with a
         non-empty ``Statement`` list whose statements each have an ``Effect`` of allow/deny."""
         check_bucket(bucket)
         document = check_policy(policy)
         data = json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
-        await self._engine.send(
-            Request(
-                method="PUT",
-                bucket=bucket,
-                params={"policy": None},
-                headers={"Content-Type": "application/json"},
-                body=make_body(data),
+        return _result(
+            await self._engine.send(
+                Request(
+                    method="PUT",
+                    bucket=bucket,
+                    params={"policy": None},
+                    headers={"Content-Type": "application/json"},
+                    body=make_body(data),
+                )
             )
         )
 
-    async def get_bucket_policy(self, bucket: str) -> dict[str, Any]:
+    async def get_bucket_policy(self, bucket: str) -> BucketPolicy:
         """The bucket policy, parsed from JSON (:class:`NoSuchConfiguration`, 404, when none)."""
         check_bucket(bucket)
         reply = await self._engine.send(
@@ -290,16 +317,20 @@ class BucketConfigOps(OpsBase):
         )
         try:
             document = json.loads(reply.body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise CosClientError(f"COS sent a bucket policy that is not JSON: {exc}") from exc
         if not isinstance(document, dict):
             raise CosClientError("COS sent a bucket policy that is not a JSON object")
-        return document
+        return BucketPolicy(document=document, request_id=reply.request_id, headers=reply.headers)
 
-    async def delete_bucket_policy(self, bucket: str) -> None:
+    async def delete_bucket_policy(self, bucket: str) -> Result:
         """Remove the bucket policy."""
         check_bucket(bucket)
-        await self._engine.send(Request(method="DELETE", bucket=bucket, params={"policy": None}))
+        return _result(
+            await self._engine.send(
+                Request(method="DELETE", bucket=bucket, params={"policy": None})
+            )
+        )
 
     async def put_bucket_acl(
         self,
@@ -313,7 +344,7 @@ class BucketConfigOps(OpsBase):
         grant_full_control: str | None = None,
         grants: Iterable[Grant] | None = None,
         owner_id: str | None = None,
-    ) -> None:
+    ) -> Result:
         """Set a bucket's ACL: a canned ``acl`` and/or ``grant_*`` headers (``id="qcs::cam::
         uin/<uin>:uin/<uin>"``, comma-separated), or a full list of ``grants`` (an
         AccessControlPolicy document; ``owner_id`` defaults to the first grantee)."""
@@ -327,7 +358,9 @@ class BucketConfigOps(OpsBase):
             write_acp=grant_write_acp,
             full_control=grant_full_control,
         )
-        await put_acl(self._engine, bucket, None, headers, grants, owner_id, "put_bucket_acl")
+        return await put_acl(
+            self._engine, bucket, None, headers, grants, owner_id, "put_bucket_acl"
+        )
 
     async def get_bucket_acl(self, bucket: str) -> AccessControlPolicy:
         """A bucket's ACL: the owner and the grants."""

@@ -78,11 +78,10 @@ def listing_params(
 
 
 def decoder(doc: Mapping[str, Any]) -> Callable[[str], str]:
-    return unquote if text_of(doc.get("EncodingType")) == "url" else _identity
-
-
-def _identity(text: str) -> str:
-    return text
+    """How keys of a listing are decoded. Every listing asks for ``encoding-type=url``, so keys
+    are always URL-decoded, whether or not the answer echoes ``<EncodingType>`` (the official
+    SDK does the same; COS's answers to some listings leave it out)."""
+    return unquote
 
 
 def common_prefixes(doc: Mapping[str, Any], decode: Callable[[str], str]) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ functions here are the ``MultipartStore`` of the transfers (object_store's habit
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from cos_async._body import Body, RequestBody, make_body
 from cos_async._engine import Request, RequestEngine, xml_body
@@ -16,6 +16,7 @@ from cos_async._models import (
     MultipartUpload,
     MultipartUploadInfo,
     PartInfo,
+    Result,
     StorageClass,
     UploadPartCopyResult,
     UploadPartResult,
@@ -237,6 +238,14 @@ async def list_parts(
             yield p
 
 
+def _person(doc: Mapping[str, Any], element: str, field: str) -> str | None:
+    """A field of an ``<Owner>`` / ``<Initiator>`` element (``None`` when absent)."""
+    node = doc.get(element)
+    if isinstance(node, list):
+        node = node[0] if node else None
+    return (text_of(node.get(field)) or None) if isinstance(node, Mapping) else None
+
+
 def _larger(old: int, new: int) -> bool:
     return new > old
 
@@ -300,10 +309,11 @@ async def complete_multipart_upload(
 
 async def abort_multipart_upload(
     engine: RequestEngine, bucket: str, key: str, upload_id: str
-) -> None:
-    await engine.send(
+) -> Result:
+    reply = await engine.send(
         Request(method="DELETE", bucket=bucket, key=key, params={"uploadId": upload_id})
     )
+    return Result(request_id=reply.request_id, headers=reply.headers)
 
 
 # --- the public methods -----------------------------------------------------------------------
@@ -481,12 +491,12 @@ class MultipartOps(OpsBase):
             self._engine, bucket, key, upload_id, part_pairs(parts)
         )
 
-    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> Result:
         """Abort a multipart upload and discard its parts (``NoSuchUpload`` if unknown)."""
         check_bucket(bucket)
         check_key(key)
         check_upload_id(upload_id)
-        await abort_multipart_upload(self._engine, bucket, key, upload_id)
+        return await abort_multipart_upload(self._engine, bucket, key, upload_id)
 
     async def list_multipart_uploads_page(
         self,
@@ -522,6 +532,10 @@ class MultipartOps(OpsBase):
                     upload_id=text_of(u.get("UploadId")),
                     initiated=parse_iso_date(text_of(u.get("Initiated"))),
                     storage_class=text_of(u.get("StorageClass")) or None,
+                    owner_id=_person(u, "Owner", "ID"),
+                    owner_display_name=_person(u, "Owner", "DisplayName"),
+                    initiator_id=_person(u, "Initiator", "ID"),
+                    initiator_display_name=_person(u, "Initiator", "DisplayName"),
                 )
                 for u in as_list(doc.get("Upload"))
             ),

@@ -8,7 +8,15 @@ from typing import Literal
 
 from cos_async._engine import Request, xml_body
 from cos_async._errors import InvalidArgument
-from cos_async._models import AccessControlPolicy, CorsPreflight, Grant, as_list
+from cos_async._models import (
+    AccessControlPolicy,
+    CorsPreflight,
+    Grant,
+    ObjectTagging,
+    RestoreObjectResult,
+    Result,
+    as_list,
+)
 from cos_async._options import Grants
 from cos_async._validate import check_bucket, check_key, check_tags
 from cos_async._xml import text_of
@@ -39,9 +47,10 @@ class ObjectAttributeOps(OpsBase):
         days: int,
         tier: Literal["Expedited", "Standard", "Bulk"] = "Standard",
         version_id: str | None = None,
-    ) -> int:
+    ) -> RestoreObjectResult:
         """Restore an ARCHIVE / DEEP_ARCHIVE object for ``days``. Returns 202 when the restore
-        started, 200 when it was already restored (its expiry is extended)."""
+        started, 200 when it was already restored (its expiry is extended): an ``int``, with
+        ``request_id`` and ``headers``."""
         check_bucket(bucket)
         check_key(key)
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:
@@ -61,11 +70,11 @@ class ObjectAttributeOps(OpsBase):
                 body=body,
             )
         )
-        return reply.status
+        return RestoreObjectResult(reply.status, request_id=reply.request_id, headers=reply.headers)
 
     async def put_object_tagging(
         self, bucket: str, key: str, tags: Mapping[str, str], *, version_id: str | None = None
-    ) -> None:
+    ) -> Result:
         """Replace an object's tags (at most 10; keys <= 128, values <= 256 characters)."""
         check_bucket(bucket)
         check_key(key)
@@ -73,7 +82,7 @@ class ObjectAttributeOps(OpsBase):
         body, headers = xml_body(
             "Tagging", {"TagSet": {"Tag": [{"Key": k, "Value": v} for k, v in pairs]}}
         )
-        await self._engine.send(
+        reply = await self._engine.send(
             Request(
                 method="PUT",
                 bucket=bucket,
@@ -83,32 +92,35 @@ class ObjectAttributeOps(OpsBase):
                 body=body,
             )
         )
+        return Result(request_id=reply.request_id, headers=reply.headers)
 
     async def get_object_tagging(
         self, bucket: str, key: str, *, version_id: str | None = None
-    ) -> dict[str, str]:
-        """An object's tags as a dict."""
+    ) -> ObjectTagging:
+        """An object's tags: a read-only mapping of key to value (equal to a ``dict`` of the
+        same tags), with ``request_id`` and ``headers``."""
         check_bucket(bucket)
         check_key(key)
-        _, doc = await self._engine.xml(
+        reply, doc = await self._engine.xml(
             Request(
                 method="GET", bucket=bucket, key=key, params=_version({"tagging": None}, version_id)
             ),
             "Tagging",
         )
         tag_set = doc.get("TagSet") or {}
-        return {
+        tags = {
             text_of(t.get("Key")): text_of(t.get("Value"))
             for t in as_list(tag_set.get("Tag") if isinstance(tag_set, dict) else None)
         }
+        return ObjectTagging(tags=tags, request_id=reply.request_id, headers=reply.headers)
 
     async def delete_object_tagging(
         self, bucket: str, key: str, *, version_id: str | None = None
-    ) -> None:
+    ) -> Result:
         """Remove all tags of an object."""
         check_bucket(bucket)
         check_key(key)
-        await self._engine.send(
+        reply = await self._engine.send(
             Request(
                 method="DELETE",
                 bucket=bucket,
@@ -116,6 +128,7 @@ class ObjectAttributeOps(OpsBase):
                 params=_version({"tagging": None}, version_id),
             )
         )
+        return Result(request_id=reply.request_id, headers=reply.headers)
 
     async def put_object_acl(
         self,
@@ -129,7 +142,7 @@ class ObjectAttributeOps(OpsBase):
         grant_full_control: str | None = None,
         grants: Iterable[Grant] | None = None,
         owner_id: str | None = None,
-    ) -> None:
+    ) -> Result:
         """Set an object's ACL: a canned ``acl`` and/or ``grant_*`` headers, or a full list of
         ``grants`` (an AccessControlPolicy document)."""
         check_bucket(bucket)
@@ -141,7 +154,7 @@ class ObjectAttributeOps(OpsBase):
             write_acp=grant_write_acp,
             full_control=grant_full_control,
         )
-        await put_acl(self._engine, bucket, key, canned, grants, owner_id, "put_object_acl")
+        return await put_acl(self._engine, bucket, key, canned, grants, owner_id, "put_object_acl")
 
     async def get_object_acl(self, bucket: str, key: str) -> AccessControlPolicy:
         """An object's ACL: the owner and the grants."""

@@ -10,8 +10,10 @@ from cos_async._engine import Request, xml_body
 from cos_async._errors import CosClientError, NoSuchBucket
 from cos_async._models import (
     BucketInfo,
+    BucketLocation,
     HeadBucketResult,
     ListBucketsResult,
+    Result,
     as_list,
     parse_iso_date,
 )
@@ -99,13 +101,15 @@ class ServiceOps(OpsBase):
             return False
         return True
 
-    async def delete_bucket(self, bucket: str) -> None:
+    async def delete_bucket(self, bucket: str) -> Result:
         """Delete an empty bucket (``BucketNotEmpty`` otherwise)."""
         check_bucket(bucket)
-        await self._engine.send(Request(method="DELETE", bucket=bucket))
+        reply = await self._engine.send(Request(method="DELETE", bucket=bucket))
+        return Result(request_id=reply.request_id, headers=reply.headers)
 
-    async def get_bucket_location(self, bucket: str) -> str:
-        """The region the bucket lives in (``GET ?location``)."""
+    async def get_bucket_location(self, bucket: str) -> BucketLocation:
+        """The region the bucket lives in (``GET ?location``): a ``str``, with ``request_id``
+        and ``headers``."""
         check_bucket(bucket)
         reply = await self._engine.send(
             Request(method="GET", bucket=bucket, params={"location": None})
@@ -114,4 +118,8 @@ class ServiceOps(OpsBase):
             doc = parse(reply.body)
         except XMLError as exc:
             raise CosClientError(f"COS sent a malformed LocationConstraint: {exc}") from exc
-        return text_of(doc.get("LocationConstraint"))
+        return BucketLocation(
+            text_of(doc.get("LocationConstraint")),
+            request_id=reply.request_id,
+            headers=reply.headers,
+        )

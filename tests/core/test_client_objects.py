@@ -1881,3 +1881,20 @@ async def test_late_error_with_xml_declaration_is_raised() -> None:
             assert info.value.request_id == "doc-rid"
             with pytest.raises(AccessDenied):
                 await cos.complete_multipart_upload("b-1250000000", "k", "upload", [(1, '"e"')])
+
+
+@pytest.mark.parametrize(
+    "header", ["x-cos-copy-source", "X-Cos-Copy-Source-If-Match", "x-cos-metadata-directive"]
+)
+async def test_extra_headers_cannot_set_what_the_client_sets(
+    cos: AsyncCosClient, server: LocalCosServer, bucket: str, header: str
+) -> None:
+    await cos.put_object(bucket, "src", b"source")
+    with pytest.raises(InvalidArgument, match="must not set"):
+        await cos.put_object(bucket, "k", b"x", extra_headers={header: f"{bucket}/src"})
+    with pytest.raises(InvalidArgument, match="must not set"):
+        await cos.copy_object(
+            bucket, "k", source_bucket=bucket, source_key="src", extra_headers={header: "x"}
+        )
+    assert server.requests.count("PutObjectCopy") == 0
+    assert not await cos.object_exists(bucket, "k")
