@@ -1,6 +1,19 @@
 """Authentication of the local COS server: COS signatures (an ``Authorization`` header, or the
 ``q-*``/``sign`` parameters of a presigned URL), security tokens, and what anonymous requests may
-do under the bucket's and the object's ACLs."""
+do under the bucket's and the object's ACLs.
+
+A signature covers the parameters and headers its ``q-url-param-list`` and ``q-header-list``
+name, and only those. So that it authorises the request it was made for and no other, a
+request's parameters that choose what it does or what it acts on (:data:`MUST_SIGN_PARAMETERS`:
+every sub-resource, ``versionId``...) and its headers that grant access or choose the operation
+(:data:`MUST_SIGN_HEADERS`: ``x-cos-acl``, ``x-cos-grant-*``, ``x-cos-copy-source``) must be
+among them: otherwise 403 ``AccessDenied``. COS documents signing exactly these to restrict a
+presigned URL ("Generate an upload URL that can only be used for ACL upload: ``Params={'acl':
+''}``, carried in the URL and included in the signature, and its value cannot be modified by
+users", seeds/003 L167488-L167505); without this rule a presigned PUT of an object, replayed as
+``PUT ?acl`` with ``x-cos-acl: public-read``, made a private object public. Clients that sign
+every parameter and every ``x-cos-*`` header (the official SDKs, cos-async) are unaffected.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +24,28 @@ from cos_async import _signing
 from ._acl import acl_allows
 from ._context import Ctx, err, strip_port
 from ._operations import Operation
+from ._routes import SUBRESOURCES
 from ._state import AppState
 
-__all__ = ["CLOCK_SKEW", "authenticate"]
+__all__ = ["CLOCK_SKEW", "MUST_SIGN_HEADERS", "MUST_SIGN_PARAMETERS", "authenticate"]
+
+#: Query parameters (lower-case) a signature must cover when a request carries them: the
+#: sub-resources, which choose the operation (``?acl``, ``?uploads``, ``?partNumber``...), and the
+#: parameters that choose what it acts on (a version, an append position, a configuration id).
+MUST_SIGN_PARAMETERS: frozenset[str] = SUBRESOURCES | {"versionid", "position", "id"}
+#: Headers (lower-case) a signature must cover when a request carries them: those that grant
+#: access (a canned ACL, grants) and the copy source, which turns a PUT into a copy.
+MUST_SIGN_HEADERS: frozenset[str] = frozenset(
+    {
+        "x-cos-acl",
+        "x-cos-grant-read",
+        "x-cos-grant-write",
+        "x-cos-grant-read-acp",
+        "x-cos-grant-write-acp",
+        "x-cos-grant-full-control",
+        "x-cos-copy-source",
+    }
+)
 
 #: how far (seconds) a signature's start time may lie in the server's future
 CLOCK_SKEW = 900
@@ -80,6 +112,7 @@ def authenticate(state: AppState, ctx: Ctx) -> None:
     params = {
         _signing._encode(k).lower(): v for k, v in ctx.params.items() if not k.startswith("q-")
     }
+    _check_coverage(auth, params, headers)
     host = headers.get("host", "")
     alternatives = [strip_port(host)] if host else []
     try:
@@ -99,6 +132,30 @@ def authenticate(state: AppState, ctx: Ctx) -> None:
             "SignatureDoesNotMatch",
             f"The calculated signature does not match the provided one: {exc}",
         ) from exc
+
+
+def _check_coverage(
+    auth: _signing.Authorization, params: dict[str, str], headers: dict[str, str]
+) -> None:
+    """403 unless the signature covers every parameter and header that must be signed."""
+    signed_params = set(auth.param_list)
+    for name in params:
+        if name in MUST_SIGN_PARAMETERS and name not in signed_params:
+            raise err(
+                403,
+                "AccessDenied",
+                f"The signature does not cover the request parameter {name!r} "
+                "(q-url-param-list): it authorises another request.",
+            )
+    signed_headers = set(auth.header_list)
+    for name in headers:
+        if name in MUST_SIGN_HEADERS and name not in signed_headers:
+            raise err(
+                403,
+                "AccessDenied",
+                f"The signature does not cover the header {name!r} (q-header-list): "
+                "it authorises another request.",
+            )
 
 
 def _check_anonymous(state: AppState, ctx: Ctx) -> None:

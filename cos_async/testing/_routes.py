@@ -21,7 +21,16 @@ import attrs
 from ._context import CosServerError, Ctx, err
 from ._operations import BUCKET_CONFIGS, Operation
 
-__all__ = ["PRECEDENCE", "REFUSED", "ROUTES", "Route", "Scope", "classify", "route_operations"]
+__all__ = [
+    "PRECEDENCE",
+    "REFUSED",
+    "ROUTES",
+    "SUBRESOURCES",
+    "Route",
+    "Scope",
+    "classify",
+    "route_operations",
+]
 
 
 class Scope(enum.Enum):
@@ -146,6 +155,9 @@ _UNMATCHED: Mapping[tuple[str, Scope], tuple[int, str, str]] = {
 _OBJECT_SUBRESOURCES = (
     "acl", "tagging", "uploads", "uploadid", "partnumber", "append", "restore", "select"
 )  # fmt: skip
+
+#: Every sub-resource (lower-case): the query parameters that choose the operation
+SUBRESOURCES: frozenset[str] = frozenset((*_BUCKET_SUBRESOURCES, *_OBJECT_SUBRESOURCES))
 
 #: Sub-resources (lower-case) and ordinary parameters a query may name without a value; any other
 #: valueless name is an unknown sub-resource (400).

@@ -547,3 +547,95 @@ async def test_signature_error_does_not_leak_secrets(
     assert b"a-wrong-secret-key" not in exposed
     # nor the signing key derived from the secret
     assert _signing.signing_key(server.secret_key, good.key_time_str).encode() not in exposed
+
+
+# --- what a signature must cover ----------------------------------------------------------------
+
+
+def with_query(url: URL, extra: str) -> URL:
+    return URL(f"{url}&{extra}", encoded=True)
+
+
+async def test_presigned_put_cannot_be_replayed_as_put_acl(
+    http: CosHttp, session: aiohttp.ClientSession, bucket: str
+) -> None:
+    # the campaign's replay: a presigned PUT of an object, used as PUT ?acl with x-cos-acl
+    url = http.presign("PUT", bucket, "private.txt")
+    async with session.put(url, data=b"secret") as resp:
+        assert resp.status == 200
+    assert (await get_url(session, http.url(bucket, "private.txt", {}))).status == 403
+    async with session.put(with_query(url, "acl"), headers={"x-cos-acl": "public-read"}) as resp:
+        reply = Reply(resp.status, resp.headers, await resp.read())
+    assert (reply.status, reply.code) == (403, "AccessDenied")
+    assert "'acl'" in error_message(reply)
+    # still private
+    assert (await get_url(session, http.url(bucket, "private.txt", {}))).status == 403
+
+
+async def test_presigned_put_cannot_carry_an_unsigned_acl_header(
+    http: CosHttp, session: aiohttp.ClientSession, bucket: str
+) -> None:
+    url = http.presign("PUT", bucket, "k")
+    for header, value in (
+        ("x-cos-acl", "public-read"),
+        ("x-cos-grant-read", 'id="100000000002"'),
+        ("x-cos-grant-full-control", 'id="100000000002"'),
+        ("x-cos-copy-source", f"/{bucket}/other"),
+    ):
+        async with session.put(url, data=b"x", headers={header: value}) as resp:
+            reply = Reply(resp.status, resp.headers, await resp.read())
+        assert (reply.status, reply.code) == (403, "AccessDenied"), header
+        assert header in error_message(reply)
+
+
+@pytest.mark.parametrize(
+    ("method", "extra"),
+    [
+        ("GET", "versionId=MTg0NDUxNTc1NjIzMTQ1MDAwODg"),
+        ("GET", "acl"),
+        ("GET", "tagging"),
+        ("DELETE", "versionId=null"),
+        ("PUT", "partNumber=1&uploadId=x"),
+        ("PUT", "tagging"),
+        ("POST", "uploads"),
+        ("POST", "restore"),
+    ],
+)
+async def test_presigned_url_cannot_gain_a_sub_resource(
+    http: CosHttp, session: aiohttp.ClientSession, bucket: str, method: str, extra: str
+) -> None:
+    await put(http, bucket, "k", b"x")
+    url = http.presign(method, bucket, "k")
+    async with session.request(method, with_query(url, extra), data=b"") as resp:
+        reply = Reply(resp.status, resp.headers, await resp.read())
+    assert (reply.status, reply.code) == (403, "AccessDenied")
+
+
+async def test_authorization_header_must_cover_acl_headers(http: CosHttp, bucket: str) -> None:
+    reply = await http.request(
+        "PUT", bucket, "k", data=b"x", unsigned_headers={"x-cos-acl": "public-read"}
+    )
+    assert (reply.status, reply.code) == (403, "AccessDenied")
+    signed = await http.request("PUT", bucket, "k", data=b"x", headers={"x-cos-acl": "public-read"})
+    assert signed.status == 200
+
+
+async def test_signed_sub_resources_and_headers_still_work(
+    http: CosHttp, session: aiohttp.ClientSession, bucket: str
+) -> None:
+    await put(http, bucket, "k", b"x")
+    # an ACL-only presigned URL, as COS documents it (Params={'acl': ''})
+    url = http.presign("PUT", bucket, "k", params={"acl": ""})
+    async with session.put(url, headers={"x-cos-acl": "public-read"}) as resp:
+        reply = Reply(resp.status, resp.headers, await resp.read())
+    # x-cos-acl is not signed by this URL: a presigned URL carries no headers
+    assert (reply.status, reply.code) == (403, "AccessDenied")
+    doc = (
+        b"<AccessControlPolicy><Owner><ID>qcs::cam::uin/1:uin/1</ID></Owner><AccessControlList>"
+        b'<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        b'xsi:type="Group"><URI>http://cam.qcloud.com/groups/global/AllUsers</URI></Grantee>'
+        b"<Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>"
+    )
+    async with session.put(url, data=doc) as resp:
+        assert resp.status == 200, await resp.text()
+    assert (await get_url(session, http.url(bucket, "k", {}))).status == 200  # now public
