@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import inspect
 import os
+import threading
 import uuid
 import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
@@ -42,6 +43,51 @@ __all__ = [
 
 CHUNK = 1 << 20
 _FILE_CHUNK = 1 << 20  # 1 MiB reads: allocations small enough to be reused hot
+
+
+# --- positional file I/O ----------------------------------------------------------------------
+
+
+class _LockedPositionalIO:
+    """``pread``/``pwrite`` where the platform has none (Windows): a seek and a read or write
+    under one lock per file descriptor, so that the workers of a transfer, which share the
+    descriptor, never interleave a seek and its read or write."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[int, threading.Lock] = {}
+
+    def _lock(self, fd: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(fd, threading.Lock())
+
+    def pread(self, fd: int, n: int, offset: int) -> bytes:
+        with self._lock(fd):
+            os.lseek(fd, offset, os.SEEK_SET)
+            return os.read(fd, n)
+
+    def pwrite(self, fd: int, data: bytes | memoryview, offset: int) -> int:
+        with self._lock(fd):
+            os.lseek(fd, offset, os.SEEK_SET)
+            return os.write(fd, data)
+
+
+class _NativePositionalIO:
+    """The platform's ``os.pread`` / ``os.pwrite`` (no shared file position, no lock)."""
+
+    def pread(self, fd: int, n: int, offset: int) -> bytes:
+        return os.pread(fd, n, offset)
+
+    def pwrite(self, fd: int, data: bytes | memoryview, offset: int) -> int:
+        return os.pwrite(fd, data, offset)
+
+
+#: positional reads and writes of transfers: native where the platform has them
+positional_io: _LockedPositionalIO | _NativePositionalIO = (
+    _NativePositionalIO()
+    if hasattr(os, "pread") and hasattr(os, "pwrite")
+    else _LockedPositionalIO()
+)
 
 
 class RequestBody(abc.ABC):
@@ -146,7 +192,7 @@ class RangeSink:
         self.check_room(len(view))
         pos, done = self.offset + self.crc.length, 0
         while done < len(view):
-            done += os.pwrite(self.fd, view[done:], pos + done)
+            done += positional_io.pwrite(self.fd, view[done:], pos + done)
         self.crc.update(view)  # fastcrc releases the GIL
 
     def write(self, chunks: list[bytes]) -> None:
@@ -231,7 +277,9 @@ class FileRangeBody(RequestBody):
             pos = self.offset
             end = self.offset + (self.length or 0)
             while pos < end:
-                data = await asyncio.to_thread(os.pread, fd, min(_FILE_CHUNK, end - pos), pos)
+                data = await asyncio.to_thread(
+                    positional_io.pread, fd, min(_FILE_CHUNK, end - pos), pos
+                )
                 if not data:
                     raise IntegrityError(f"{self.path!r} shrank while being uploaded")
                 pos += len(data)
