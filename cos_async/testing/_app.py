@@ -50,6 +50,9 @@ log = logging.getLogger("cos_async.testing")
 #: the status recorded for a request whose client went away (nginx's "client closed request")
 _DISCONNECTED = 499
 
+#: fault actions that strike a body: they fire only when they strike
+_BODY_ACTIONS = frozenset({"reset", "truncate", "corrupt"})
+
 #: operations that authenticate themselves (a form's policy signature) or never (a preflight)
 _UNSIGNED = frozenset({Operation.OptionsObject, Operation.PostObject})
 
@@ -89,8 +92,9 @@ class CosApp(AppState):
         ctx.record = record
         ctx.keep_document = self.requests.keep_documents
         self.requests.append(record)
-        fault = self.faults.pick(record)
-        if fault is not None:
+        picked = self.faults.pick_with_id(record)
+        if picked is not None:
+            ctx.fault_id, fault = picked
             record.fault = fault.action
             if fault.action == "delay":
                 await asyncio.sleep(fault.delay)
@@ -102,10 +106,23 @@ class CosApp(AppState):
                 return resp
             else:
                 ctx.fault = fault
-        if ctx.operation not in _UNSIGNED:
-            authenticate(self, ctx)
-        await _continue(ctx)
-        return await self._dispatch(ctx)
+        try:
+            if ctx.operation not in _UNSIGNED:
+                authenticate(self, ctx)
+            await _continue(ctx)
+            return await self._dispatch(ctx)
+        finally:
+            if ctx.fault is not None and ctx.fault.action in _BODY_ACTIONS and not ctx.fault_spent:
+                self._release_fault(ctx)
+
+    def _release_fault(self, ctx: Ctx) -> None:
+        """A body fault that did not strike (the body was empty, or the request was answered
+        before its body) has not fired: it stays armed for the next matching request."""
+        if ctx.fault_id is not None:
+            self.faults.release(ctx.fault_id)
+        if ctx.record is not None:
+            ctx.record.fault = None
+        ctx.fault = None
 
     def _failure(
         self, request: web.BaseRequest, ctx: Ctx | None, request_id: str, exc: Exception

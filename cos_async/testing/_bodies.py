@@ -20,6 +20,7 @@ from cos_async._crc64 import crc64
 from cos_async._limits import MAX_SINGLE_PUT
 
 from ._context import BodyTimeout, BodyWatch, CosServerError, Ctx, Disconnected, err
+from ._faults import FaultRule
 from ._responses import start_stream
 from ._state import AppState
 from ._store import Blob, iter_segments
@@ -196,20 +197,19 @@ async def receive(
     writer = state.store.writer(expected)
     fault = ctx.fault
     reset_at = fault.after_bytes if fault is not None and fault.action == "reset" else None
-    corrupt_at = fault.after_bytes if fault is not None and fault.action == "corrupt" else None
+    # The received chunks one by one; readany()/iter_any() would join everything buffered into
+    # a fresh allocation whenever we lag behind.
+    chunks = body_chunks(request, ctx.body_watch)
+    if fault is not None and fault.action == "corrupt":
+        chunks = _corrupted(ctx, chunks, fault.after_bytes)
     size = 0
     try:
-        # The received chunks one by one; readany()/iter_any() would join everything buffered
-        # into a fresh allocation whenever we lag behind.
-        async for chunk in body_chunks(request, ctx.body_watch):
+        async for chunk in chunks:
             n = len(chunk)
             if reset_at is not None and size + n >= reset_at:
+                ctx.fault_spent = True
                 reset_connection(request)
                 raise Disconnected
-            if corrupt_at is not None and size <= corrupt_at < size + n:
-                buf = bytearray(chunk)
-                buf[corrupt_at - size] ^= 0xFF
-                chunk = bytes(buf)
             if size + n > limit:
                 raise err(400, "EntityTooLarge", f"Your upload exceeds {limit} bytes.")
             if md5 is not None:
@@ -228,6 +228,7 @@ async def receive(
         raise Disconnected from exc
     if reset_at is not None:  # the body ended before the reset point: reset at the end
         await writer.abort()
+        ctx.fault_spent = True
         reset_connection(request)
         raise Disconnected
     if expected is not None and size != expected:
@@ -289,30 +290,86 @@ async def write_body(
     chunks: AsyncIterator[bytes | memoryview],
 ) -> web.StreamResponse:
     """Write ``chunks`` to a prepared response, applying an armed reset, truncate or
-    corrupt fault at ``after_bytes``."""
+    corrupt fault at ``after_bytes`` (at the last byte when the body is shorter)."""
     fault = ctx.fault
-    sent = 0
-    cut = fault.after_bytes if fault is not None else None
-    action = fault.action if fault is not None else None
     try:
-        async for chunk in chunks:
-            n = len(chunk)
-            if action in ("reset", "truncate") and cut is not None and sent + n >= cut:
-                await resp.write(chunk[: cut - sent])
-                if action == "reset":
-                    reset_connection(ctx.request)
-                else:
-                    await asyncio.sleep(0.05)
-                    if ctx.request.transport is not None:
-                        ctx.request.transport.close()
-                return resp
-            if action == "corrupt" and cut is not None and sent <= cut < sent + n:
-                buf = bytearray(chunk)
-                buf[cut - sent] ^= 0xFF
-                chunk = bytes(buf)
-            await resp.write(chunk)
-            sent += n
+        if fault is None or fault.action not in ("reset", "truncate", "corrupt"):
+            async for chunk in chunks:
+                await resp.write(chunk)
+        elif not await _write_faulted(ctx, resp, fault, chunks):
+            return resp  # cut short on purpose
         await resp.write_eof()
     except ConnectionError as exc:  # the client went away
         raise Disconnected from exc
     return resp
+
+
+async def _write_faulted(
+    ctx: Ctx,
+    resp: web.StreamResponse,
+    fault: FaultRule,
+    chunks: AsyncIterator[bytes | memoryview],
+) -> bool:
+    """Write ``chunks`` with ``fault`` applied; False once the connection has been cut."""
+    action, cut, sent = fault.action, fault.after_bytes, 0
+    async for chunk, last in _with_last(chunks):
+        n = len(chunk)
+        if last:
+            cut = min(cut, sent + n - 1)  # a strike point past the body: its last byte
+        if action in ("reset", "truncate") and sent + n > cut:
+            ctx.fault_spent = True
+            await resp.write(chunk[: cut - sent])
+            await _cut(ctx, action)
+            return False
+        if action == "corrupt" and sent <= cut < sent + n:
+            ctx.fault_spent = True
+            chunk = _flipped(chunk, cut - sent)
+        await resp.write(chunk)
+        sent += n
+    if sent == 0 and action == "reset":  # an empty body: reset instead of ending it
+        ctx.fault_spent = True
+        await _cut(ctx, action)
+        return False
+    return True  # an empty body cannot be truncated or corrupted: the rule did not fire
+
+
+async def _cut(ctx: Ctx, action: str) -> None:
+    if action == "reset":
+        reset_connection(ctx.request)
+        return
+    await asyncio.sleep(0.05)  # truncate: let what was written go, then close
+    if ctx.request.transport is not None:
+        ctx.request.transport.close()
+
+
+async def _with_last(
+    chunks: AsyncIterator[bytes | memoryview],
+) -> AsyncIterator[tuple[bytes | memoryview, bool]]:
+    """The non-empty chunks, each with whether it is the last (one chunk of look-ahead)."""
+    pending: bytes | memoryview | None = None
+    async for chunk in chunks:
+        if not len(chunk):
+            continue
+        if pending is not None:
+            yield pending, False
+        pending = chunk
+    if pending is not None:
+        yield pending, True
+
+
+async def _corrupted(ctx: Ctx, chunks: AsyncIterator[bytes], at: int) -> AsyncIterator[bytes]:
+    """``chunks`` with the byte at ``at`` flipped (the last byte when the body is shorter)."""
+    size = 0
+    async for chunk, last in _with_last(chunks):
+        n = len(chunk)
+        if not ctx.fault_spent and (size <= at < size + n or (last and at >= size + n)):
+            ctx.fault_spent = True
+            chunk = _flipped(chunk, min(at, size + n - 1) - size)
+        yield bytes(chunk)
+        size += n
+
+
+def _flipped(chunk: bytes | memoryview, offset: int) -> bytes:
+    buf = bytearray(chunk)
+    buf[offset] ^= 0xFF
+    return bytes(buf)

@@ -120,7 +120,11 @@ class Ctx:
     #: set by the router (``_routes.classify``) before anything else reads it
     operation: Operation = attrs.field(init=False)
     record: RequestRecord | None = None
+    #: the fault rule applied to this request, and its id in the server's FaultInjector
     fault: FaultRule | None = None
+    fault_id: int | None = None
+    #: a reset, truncate or corrupt fault has struck (else the rule is released: not fired)
+    fault_spent: bool = False
     anonymous: bool = False
     #: keep the document this request carries in its record (``RequestLog.keep_documents``)
     keep_document: bool = False

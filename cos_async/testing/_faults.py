@@ -25,6 +25,14 @@ Actions:
     stored data for uploads (the server then answers with the checksums of what it stored, as if
     the bytes had been damaged on the way).
 
+A ``reset``, ``truncate`` or ``corrupt`` rule fires only when it strikes. Its strike point is
+``after_bytes``; when the body is shorter, the strike is at the body's last byte (a download
+then arrives without its last byte, or with it flipped; an upload is reset once it has arrived,
+or stored with its last byte flipped). A rule that cannot strike at all (an empty body to
+truncate or corrupt, a request answered before its body: a 404, a refused signature) does not
+fire: the request is neither counted (:meth:`FaultInjector.fired`, ``nth``) nor uses it up, and
+its record shows no fault.
+
 Rules are armed from Python (:meth:`FaultInjector.add`) or over HTTP by another process:
 ``POST /_cos_testing/faults`` with the rule as JSON (see :meth:`FaultRule.from_json`).
 """
@@ -233,6 +241,11 @@ class FaultInjector:
 
     def pick(self, record: RequestRecord) -> FaultRule | None:
         """The rule to apply to this request, if any (counts the match)."""
+        picked = self.pick_with_id(record)
+        return picked[1] if picked is not None else None
+
+    def pick_with_id(self, record: RequestRecord) -> tuple[int, FaultRule] | None:
+        """The rule to apply to this request and its id, if any (counts the match)."""
         with self._lock:
             for armed in self._rules:
                 if armed.exhausted or not armed.rule.matches(record):
@@ -241,8 +254,18 @@ class FaultInjector:
                 if armed.seen < armed.rule.nth:
                     continue
                 armed.fired += 1
-                return armed.rule
+                return armed.rule_id, armed.rule
         return None
+
+    def release(self, rule_id: int) -> None:
+        """Undo a :meth:`pick` whose rule could not strike (a body too short to corrupt, a
+        request answered before its body): the match is neither counted nor used up."""
+        with self._lock:
+            for armed in self._rules:
+                if armed.rule_id == rule_id:
+                    armed.fired = max(0, armed.fired - 1)
+                    armed.seen = max(0, armed.seen - 1)
+                    return
 
 
 @attrs.define

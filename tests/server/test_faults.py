@@ -882,3 +882,125 @@ async def test_request_log_keeps_documents_when_asked(
     assert put_record.document is None
     _, records = await control(session, server, "GET", "requests")
     assert records[-2]["document"] == tagging.decode()
+
+
+# --- strike points past the body ---------------------------------------------------------------
+# A reset, truncate or corrupt rule whose after_bytes lies past the body strikes its last byte;
+# one that cannot strike at all (an empty body, a request answered before its body) does not
+# fire: it is neither counted nor used up.
+
+
+async def test_corrupt_past_the_end_of_a_download_flips_the_last_byte(
+    server: LocalCosServer, http: CosHttp, bucket: str
+) -> None:
+    data = b"0123456789"
+    await put(http, bucket, "small", data)
+    rule_id = server.faults.add(action="corrupt", operation="GetObject", after_bytes=10_000)
+    got = await http.request("GET", bucket, "small")
+    assert differing_offsets(got.body, data) == [len(data) - 1]
+    assert server.faults.fired(rule_id) == 1
+    assert [r.fault for r in server.requests.records() if r.operation == "GetObject"] == ["corrupt"]
+
+
+@pytest.mark.parametrize("action", ["truncate", "reset"])
+async def test_cut_past_the_end_of_a_download_withholds_the_last_byte(
+    server: LocalCosServer,
+    http: CosHttp,
+    session: aiohttp.ClientSession,
+    bucket: str,
+    action: str,
+) -> None:
+    data = b"z" * 5000
+    await put(http, bucket, "small", data)
+    rule_id = server.faults.add(action=action, operation="GetObject", after_bytes=10**9)
+    auth = http.sign("GET", bucket, "small")
+    received = bytearray()
+    headers = {"Host": http.host_for(bucket), "Authorization": auth.to_header()}
+
+    async def fetch() -> None:
+        async with session.get(http.url(bucket, "small", {}), headers=headers) as resp:
+            assert resp.content_length == len(data)
+            await drain(resp, received)
+
+    with pytest.raises(CONNECTION_ERRORS):
+        await fetch()
+    assert bytes(received) == data[: len(received)]
+    assert len(received) < len(data)
+    assert server.faults.fired(rule_id) == 1
+
+
+async def test_corrupt_past_the_end_of_an_upload_flips_its_last_byte(
+    server: LocalCosServer, http: CosHttp, bucket: str
+) -> None:
+    data = b"abcdef"
+    rule_id = server.faults.add(action="corrupt", operation="PutObject", after_bytes=1000)
+    reply = await put(http, bucket, "k", data)
+    stored = data[:-1] + bytes([data[-1] ^ 0xFF])
+    assert reply.headers["x-cos-hash-crc64ecma"] == str(crc64(stored))
+    assert (await http.request("GET", bucket, "k")).body == stored
+    assert server.faults.fired(rule_id) == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "operation"),
+    [("corrupt", "GetObject"), ("truncate", "GetObject"), ("corrupt", "PutObject")],
+)
+async def test_a_rule_that_cannot_strike_an_empty_body_does_not_fire(
+    server: LocalCosServer, http: CosHttp, bucket: str, action: str, operation: str
+) -> None:
+    await put(http, bucket, "empty", b"")
+    await put(http, bucket, "full", b"0123456789")
+    rule_id = server.faults.add(action=action, operation=operation, after_bytes=3)
+    if operation == "GetObject":
+        assert (await http.request("GET", bucket, "empty")).body == b""
+    else:
+        await put(http, bucket, "empty", b"")
+        assert (await http.request("GET", bucket, "empty")).body == b""
+    assert server.faults.fired(rule_id) == 0
+    assert [r.fault for r in server.requests.records() if r.operation == operation][-1] is None
+    # still armed: the next body it can strike gets it
+    if operation == "GetObject":
+        if action == "corrupt":
+            got = await http.request("GET", bucket, "full")
+            assert differing_offsets(got.body, b"0123456789") == [3]
+        else:
+            with pytest.raises(CONNECTION_ERRORS):
+                await http.request("GET", bucket, "full")
+    else:
+        await put(http, bucket, "full", b"0123456789")
+        assert differing_offsets(
+            (await http.request("GET", bucket, "full")).body, b"0123456789"
+        ) == [3]
+    assert server.faults.fired(rule_id) == 1
+
+
+async def test_a_rule_does_not_fire_on_a_request_answered_before_its_body(
+    server: LocalCosServer, http: CosHttp, bucket: str
+) -> None:
+    rule_id = server.faults.add(action="corrupt", operation="GetObject", after_bytes=0, nth=1)
+    assert (await http.request("GET", bucket, "missing")).status == 404
+    assert (await http.request("GET", bucket, "missing", signed=False)).status == 403
+    assert server.faults.fired(rule_id) == 0
+    await put(http, bucket, "k", b"abc")
+    assert (await http.request("GET", bucket, "k")).body == bytes([ord("a") ^ 0xFF]) + b"bc"
+    assert server.faults.fired(rule_id) == 1
+
+
+async def test_truncate_past_the_end_of_a_select_stream_cuts_it(
+    server: LocalCosServer, http: CosHttp, bucket: str
+) -> None:
+    from tests.server.test_select import request_xml
+
+    await put(http, bucket, "a.csv", b"x,1\ny,2\n")
+    rule_id = server.faults.add(
+        action="truncate", operation="SelectObjectContent", after_bytes=10**9
+    )
+    with pytest.raises(CONNECTION_ERRORS):
+        await http.request(
+            "POST",
+            bucket,
+            "a.csv",
+            params={"select": None, "select-type": "2"},
+            data=request_xml("SELECT * FROM COSObject"),
+        )
+    assert server.faults.fired(rule_id) == 1
