@@ -146,7 +146,7 @@ class LocalCosServer:
         """Bind and start serving (``port`` is then the actual port)."""
         if self._runner is not None:
             raise RuntimeError("the server is already running")
-        server = CosHttpServer(
+        http_server = CosHttpServer(
             self.app.handle,
             loop=asyncio.get_running_loop(),
             keepalive_timeout=self.idle_timeout,
@@ -157,7 +157,7 @@ class LocalCosServer:
             auto_decompress=False,
             access_log=None,
         )
-        runner = web.ServerRunner(server, handle_signals=False)
+        runner = web.ServerRunner(http_server, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(
             runner,
@@ -166,7 +166,11 @@ class LocalCosServer:
             reuse_address=True,
             ssl_context=self.ssl_context,
         )
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
         self._runner = runner
         listening = site._server
         assert listening is not None
