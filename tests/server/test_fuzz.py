@@ -33,7 +33,7 @@ PUBLIC = "fuzzpublic-1250000000"
 
 @pytest.fixture(scope="module")
 def fuzz_server() -> Iterator[ThreadedLocalCosServer]:
-    with LocalCosServer.run_in_thread(idle_timeout=5.0, body_timeout=2.0) as server:
+    with LocalCosServer.run_in_thread(idle_timeout=1.0, body_timeout=1.0) as server:
         yield server
 
 
@@ -341,7 +341,7 @@ def check_answer(method: str, answer: bytes) -> None:
 
 
 @settings(
-    max_examples=250,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
