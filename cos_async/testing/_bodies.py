@@ -106,18 +106,21 @@ def stalled(exc: BodyTimeout) -> CosServerError:
     )
 
 
-async def read_small(ctx: Ctx, limit: int = MAX_DOCUMENT) -> bytes:
+async def read_small(
+    ctx: Ctx, limit: int = MAX_DOCUMENT, *, too_large: str = "MalformedXML"
+) -> bytes:
     """The whole body of a request that carries a document (kept in the request log's record
-    when the log keeps documents)."""
+    when the log keeps documents); a body over ``limit`` bytes answers 400 ``too_large`` (a
+    document too large is a malformed one: ``MalformedXML``, or ``MalformedPolicy``)."""
     if ctx.request.content_length is not None and ctx.request.content_length > limit:
-        raise err(400, "EntityTooLarge", f"request body exceeds {limit} bytes")
+        raise err(400, too_large, f"the request's document exceeds {limit} bytes")
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in body_chunks(ctx.request, ctx.body_watch):
             size += len(chunk)
             if size > limit:
-                raise err(400, "EntityTooLarge", f"request body exceeds {limit} bytes")
+                raise err(400, too_large, f"the request's document exceeds {limit} bytes")
             chunks.append(chunk)
     except CosServerError:
         raise

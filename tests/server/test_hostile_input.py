@@ -400,3 +400,47 @@ async def test_hostile_json_records(http: CosHttp, bucket: str, line: bytes) -> 
     )
     reply = await http.request("POST", bucket, "a.json", params=SELECT, data=xml)
     assert stream_error(reply) == "JSONParsingError"
+
+
+# --- XML documents: deep, large ---------------------------------------------------------------
+
+
+def deep_tagging(depth: int) -> bytes:
+    """A valid tag set, with an element nested ``depth`` levels deep beside it."""
+    return (
+        b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet>"
+        + b"<X>" * depth
+        + b"</X>" * depth
+        + b"</Tagging>"
+    )
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+async def test_deep_xml_documents_are_malformed(http: CosHttp, bucket: str, depth: int) -> None:
+    assert (await http.request("PUT", bucket, "obj", data=b"x")).status == 200
+    reply = await http.request(
+        "PUT", bucket, "obj", params={"tagging": None}, data=deep_tagging(depth)
+    )
+    doc = assert_error(reply, 400, "MalformedXML")
+    assert "deeper than 64" in doc["Message"]
+    # a shallow one is accepted
+    reply = await http.request("PUT", bucket, "obj", params={"tagging": None}, data=deep_tagging(3))
+    assert reply.status == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [({"lifecycle": None}, "MalformedXML"), ({"policy": None}, "MalformedPolicy")],
+)
+async def test_large_documents_are_malformed(
+    http: CosHttp, bucket: str, params: dict[str, str | None], code: str
+) -> None:
+    body = b"<LifecycleConfiguration>" + b" " * (5 * 1024 * 1024) + b"</LifecycleConfiguration>"
+    reply = await http.request(
+        "PUT",
+        bucket,
+        params=params,
+        data=io.BytesIO(body),
+        headers={"Content-Length": str(len(body))},
+    )
+    assert_error(reply, 400, code)

@@ -16,7 +16,7 @@ from cos_async.testing._documents import (
     parse_tagging,
     validate_config,
 )
-from cos_async.testing._operations import CONFIG_SUBRESOURCE
+from cos_async.testing._operations import CONFIG_SUBRESOURCE, Operation
 from cos_async.testing._responses import base_headers, empty_response, xml_response
 from cos_async.testing._state import AppState
 from cos_async.testing._store import BucketState
@@ -37,7 +37,8 @@ MAX_INVENTORIES = 1000
 
 
 async def _read_document(ctx: Ctx) -> bytes:
-    body = await read_small(ctx)
+    too_large = "MalformedPolicy" if ctx.operation == Operation.PutBucketPolicy else "MalformedXML"
+    body = await read_small(ctx, too_large=too_large)
     check_content_md5(ctx, body)
     return body
 
