@@ -82,7 +82,11 @@ class AsyncCosClient(
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (idempotent)."""
+        """Close the client (idempotent). New calls are refused with :class:`CosClientError`;
+        calls in flight fail with it promptly (an Initiate or Complete of a multipart upload
+        first runs to its end, so that its outcome is known); transfers in flight abort their
+        multipart uploads (waited for up to ``CLOSE_GRACE``, 30 s); then the connections
+        close, and a body still being read fails."""
         await self._engine.close()
 
     def __repr__(self) -> str:

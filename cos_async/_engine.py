@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import attrs
 
 from . import _retry, _signing
@@ -46,11 +48,13 @@ from ._transport import AiohttpTransport, HttpRequest, Response, Transport
 from ._validate import encode_query
 from ._xml import XMLError, build, parse, text_of
 
-__all__ = ["Reply", "Request", "RequestEngine", "xml_body"]
+__all__ = ["CLOSE_GRACE", "Reply", "Request", "RequestEngine", "xml_body"]
 
 log = logging.getLogger("cos_async")
 
 _EMPTY: Mapping[str, Any] = {}
+#: seconds ``aclose`` waits for the requests in flight, and the cleanup they start, to end
+CLOSE_GRACE = 30.0
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +78,12 @@ class Request:
     sink: RangeSink | None = None
     #: told of the bytes received into ``sink`` as they arrive
     on_bytes: Callable[[int], None] | None = None
+    #: the cleanup of a failed operation (an abort): still sent while the client closes, so that
+    #: closing never leaves a multipart upload or a damaged object behind
+    cleanup: bool = False
+    #: closing the client interrupts the request in flight (False for a request whose outcome
+    #: must be known: an Initiate, whose upload is to be aborted, or a Complete)
+    interruptible: bool = True
 
     @property
     def target(self) -> str:
@@ -84,13 +94,16 @@ class Request:
 class Reply:
     """A fully read, successful answer."""
 
-    __slots__ = ("body", "headers", "request_id", "status")
+    __slots__ = ("attempts", "body", "elapsed", "headers", "request_id", "status")
 
-    def __init__(self, resp: Response, body: bytes) -> None:
+    def __init__(self, resp: Response, body: bytes, attempts: int = 1, elapsed: float = 0.0):
         self.status = resp.status
         self.headers = freeze_headers(resp.headers)
         self.request_id = resp.request_id
         self.body = body
+        #: how many attempts it took, and the seconds from the first one's start
+        self.attempts = attempts
+        self.elapsed = elapsed
 
     def xml(self, root: str) -> dict[str, Any]:
         """The children of the ``<root>`` document of the body (``CosClientError`` when the body
@@ -196,6 +209,13 @@ class RequestEngine:
         self.wall_clock = wall_clock
         self.sleep = sleep
         self.jitter = jitter
+        #: set by close(): only cleanup requests are sent any more
+        self.closing = False
+        #: the requests and transfers in flight (close waits for them), and the cancel scopes of
+        #: the requests close interrupts
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._interruptible: set[anyio.CancelScope] = set()
 
     # --- signing ------------------------------------------------------------------------------
 
@@ -272,21 +292,69 @@ class RequestEngine:
 
     async def send(self, req: Request) -> Reply:
         """Send with retries; the successful answer, read whole."""
-        resp, data = await self._run(req, stream=False)
-        return Reply(resp, data)
+        resp, data, attempts, elapsed = await self._tracked(req, stream=False)
+        return Reply(resp, data, attempts, elapsed)
 
     async def open(self, req: Request) -> Response:
         """Send with retries; the successful answer's head. The caller owns the response and
         must release (or close) it."""
-        resp, _ = await self._run(req, stream=True)
+        resp, _, _, _ = await self._tracked(req, stream=True)
         return resp
+
+    def _refuse_when_closing(self, what: str) -> None:
+        if self.closing:
+            raise CosClientError(f"{what}: the client is closed")
+
+    def _enter(self) -> None:
+        self._busy += 1
+        self._idle.clear()
+
+    def _leave(self) -> None:
+        self._busy -= 1
+        if not self._busy:
+            self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def activity(self, what: str) -> AsyncIterator[None]:
+        """Count a transfer among the work in flight: :meth:`close` waits (bounded) for it to
+        end, with the cleanup it does (the abort of its multipart upload). Refused once the
+        client closes."""
+        self._refuse_when_closing(what)
+        self._enter()
+        try:
+            yield
+        finally:
+            self._leave()
+
+    async def _tracked(self, req: Request, *, stream: bool) -> tuple[Response, bytes, int, float]:
+        """:meth:`_run`, counted among the requests in flight (which close waits for) and, unless
+        the request is cleanup or must finish, interrupted by close with a ``CosClientError``."""
+        if not req.cleanup:
+            self._refuse_when_closing(f"{req.method} {req.target}")
+        self._enter()
+        try:
+            if req.cleanup or not req.interruptible:
+                return await self._run(req, stream=stream)
+            scope = anyio.CancelScope()
+            self._interruptible.add(scope)
+            try:
+                with scope:
+                    return await self._run(req, stream=stream)
+            finally:
+                self._interruptible.discard(scope)
+            # only reached when close cancelled the scope (a cancellation from outside goes on)
+            raise CosClientError(
+                f"{req.method} {req.target}: the client was closed while the request was in flight"
+            )
+        finally:
+            self._leave()
 
     async def xml(self, req: Request, root: str) -> tuple[Reply, dict[str, Any]]:
         """Send; the answer and the children of its ``<root>`` document."""
         reply = await self.send(req)
         return reply, reply.xml(root)
 
-    async def _run(self, req: Request, *, stream: bool) -> tuple[Response, bytes]:
+    async def _run(self, req: Request, *, stream: bool) -> tuple[Response, bytes, int, float]:
         retry = self.config.retry
         timeout = req.read_timeout or self.config.read_timeout
         body = req.body
@@ -313,7 +381,7 @@ class RequestEngine:
                 else:
                     if stream:
                         await observe.response(status, request_id, attempt, t0, None, resp)
-                        return resp, b""
+                        return resp, b"", attempt, self.clock() - started
                     try:
                         data = await resp.read()
                     finally:
@@ -326,7 +394,7 @@ class RequestEngine:
                         if req.verify is not None:
                             req.verify(resp)
                         await observe.response(status, request_id, attempt, t0, None)
-                        return resp, data
+                        return resp, data, attempt, self.clock() - started
             except IntegrityError as exc:
                 error = exc
             except CosTransportError as exc:
@@ -352,12 +420,48 @@ class RequestEngine:
                     earlier_errors=tuple(earlier),
                 ) from error
             earlier.append(error)
+            if self.closing and not req.cleanup:  # no new attempt once the client closes
+                raise CosClientError(
+                    f"{req.method} {req.target}: the client was closed after attempt {attempt} "
+                    f"failed: {error}"
+                ) from error
             delay = retry.backoff(attempt, self.jitter())
             delay = min(delay, max(0.0, retry.max_elapsed - elapsed))
             if delay > 0:
+                await self._pause(delay, req)
+                if self.closing and not req.cleanup:
+                    raise CosClientError(
+                        f"{req.method} {req.target}: the client was closed after attempt "
+                        f"{attempt} failed: {error}"
+                    ) from error
+
+    async def _pause(self, delay: float, req: Request) -> None:
+        """The wait between attempts; closing the client ends it (but a cleanup's)."""
+        if req.cleanup:
+            await self.sleep(delay)
+            return
+        scope = anyio.CancelScope()
+        self._interruptible.add(scope)
+        try:
+            with scope:
                 await self.sleep(delay)
+        finally:
+            self._interruptible.discard(scope)
 
     async def close(self) -> None:
+        """Close: new requests are refused at once; the requests in flight are interrupted and
+        fail with ``CosClientError`` (an Initiate or Complete runs to its end, so that its
+        outcome is known), and the transfers in flight are given :data:`CLOSE_GRACE` seconds
+        to finish their cleanup (the abort of their multipart upload) before the connections
+        close. Idempotent."""
+        if not self.closing:
+            self.closing = True
+            for scope in list(self._interruptible):
+                scope.cancel()
+            self.transport.interrupt()
+            if self._busy:
+                with anyio.move_on_after(CLOSE_GRACE):
+                    await self._idle.wait()
         await self.transport.close()
 
 

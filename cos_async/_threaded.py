@@ -268,6 +268,7 @@ class ThreadedPath:
         #: the blocking exchange run in the worker thread (a seam for tests)
         self._exchange = exchange if exchange is not None else _exchange
         self._pool: _ThreadedPool | None = None
+        self._active: set[_Exchange] = set()
 
     def idle_connections(self) -> list[http.client.HTTPConnection]:
         """The keep-alive connections waiting in the pool (for tests and instrumentation)."""
@@ -298,6 +299,7 @@ class ThreadedPath:
             else _ignore_bytes
         )
         box = _Exchange()
+        self._active.add(box)
         future = loop.run_in_executor(
             pool.executor,
             self._exchange,
@@ -323,11 +325,19 @@ class ThreadedPath:
             if not future.cancelled():
                 future.exception()  # retrieved: its error is the cancellation's consequence
             raise
+        finally:
+            self._active.discard(box)
         if isinstance(notify, _Notifier):
             notify.flush()  # the worker is done: what it counted since its last report
         return resp
 
+    def interrupt(self) -> None:
+        """Shut the sockets of the exchanges in flight down: they fail at once."""
+        for box in list(self._active):
+            box.abort()
+
     def close(self) -> None:
+        self.interrupt()
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()

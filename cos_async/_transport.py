@@ -69,6 +69,10 @@ class Transport(Protocol):
         """Close every connection (idempotent)."""
         ...
 
+    def interrupt(self) -> None:
+        """Make the exchanges in flight fail promptly (the client is closing)."""
+        ...
+
     @property
     def closed(self) -> bool: ...
 
@@ -77,6 +81,8 @@ class BulkPath(Protocol):
     """A second path for bulk data (``cos_async._threaded.ThreadedPath``)."""
 
     async def send(self, request: HttpRequest, tls: ssl.SSLContext | None) -> Response: ...
+
+    def interrupt(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -92,6 +98,11 @@ def map_transport_errors(what: str) -> Iterator[None]:
         raise CosTimeoutError(f"{what}: timed out ({type(exc).__name__})") from exc
     except aiohttp.ClientPayloadError as exc:
         raise CosTransportError(f"{what}: the response body was cut short ({exc})") from exc
+    except RuntimeError as exc:
+        # aiohttp's StreamReader, read after its connection was closed (the client closing)
+        if str(exc).startswith("Connection closed"):
+            raise CosTransportError(f"{what}: the connection was closed") from exc
+        raise
     except (aiohttp.ClientError, OSError) as exc:
         cause = exc.__cause__
         if cause is not None and not isinstance(
@@ -352,6 +363,12 @@ class AiohttpTransport:
                 response.close()
                 raise
         return response
+
+    def interrupt(self) -> None:
+        """The bulk exchanges in flight fail now (their sockets are shut down); a request on
+        aiohttp ends by itself, or when the session closes."""
+        if self.bulk is not None:
+            self.bulk.interrupt()
 
     async def close(self) -> None:
         self._closed = True

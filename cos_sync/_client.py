@@ -368,7 +368,9 @@ class CosClient:
         return lt.run(run, callbacks)
 
     def close(self) -> None:
-        """Close the connection pool; the last client to close stops the loop thread."""
+        """Close the client (idempotent), as ``AsyncCosClient.aclose``: calls other threads
+        are in fail with :class:`CosClientError`, transfers abort their multipart uploads; the
+        last client to close stops the loop thread."""
         with self._lock:
             if self._closed:
                 return

@@ -55,6 +55,9 @@ class RecordingTransport:
     async def close(self) -> None:
         await self.inner.close()
 
+    def interrupt(self) -> None:
+        self.inner.interrupt()
+
     @property
     def closed(self) -> bool:
         return self.inner.closed

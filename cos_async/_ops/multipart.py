@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any, Literal
 
 from cos_async._body import Body, RequestBody, make_body
-from cos_async._engine import Request, RequestEngine, xml_body
+from cos_async._engine import Reply, Request, RequestEngine, xml_body
 from cos_async._errors import CosClientError, InvalidArgument
 from cos_async._models import (
     CompleteMultipartUploadResult,
@@ -78,24 +78,56 @@ async def create_multipart_upload(
     extra: Mapping[str, str] | None = None,
 ) -> MultipartUpload:
     """Initiate Multipart Upload: the object's metadata, class and ACL are set here."""
+    created, _ = await initiate(
+        engine,
+        bucket,
+        key,
+        write=write,
+        sse_customer_key=sse_customer_key,
+        guess_type=guess_type,
+        extra=extra,
+    )
+    return created
+
+
+async def initiate(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    *,
+    write: WriteOptions = _NO_WRITE,
+    sse_customer_key: bytes | None = None,
+    guess_type: bool = True,
+    extra: Mapping[str, str] | None = None,
+) -> tuple[MultipartUpload, Reply]:
+    """:func:`create_multipart_upload` with its reply (the transfers read how many attempts it
+    took). Closing the client does not interrupt it: its upload is to be aborted."""
     headers = write.headers(key if guess_type else None)
     headers.update(sse_customer_headers(sse_customer_key))
     if extra:
         headers.update(extra)
     reply, doc = await engine.xml(
-        Request(method="POST", bucket=bucket, key=key, params={"uploads": None}, headers=headers),
+        Request(
+            method="POST",
+            bucket=bucket,
+            key=key,
+            params={"uploads": None},
+            headers=headers,
+            interruptible=False,
+        ),
         "InitiateMultipartUploadResult",
     )
     upload_id = text_of(doc.get("UploadId"))
     if not upload_id:
         raise CosClientError("COS did not return an UploadId")
-    return MultipartUpload(
+    created = MultipartUpload(
         request_id=reply.request_id,
         headers=reply.headers,
         bucket=bucket,
         key=key,
         upload_id=upload_id,
     )
+    return created, reply
 
 
 async def upload_part(
@@ -291,6 +323,7 @@ async def complete_multipart_upload(
             body=body,
             read_timeout=engine.config.complete_timeout,
             late_error=True,
+            interruptible=False,  # whether the object was made must be known
         ),
         "CompleteMultipartUploadResult",
     )
@@ -308,12 +341,67 @@ async def complete_multipart_upload(
 
 
 async def abort_multipart_upload(
-    engine: RequestEngine, bucket: str, key: str, upload_id: str
+    engine: RequestEngine, bucket: str, key: str, upload_id: str, *, cleanup: bool = False
 ) -> Result:
+    """Abort Multipart Upload (``cleanup``: of a failed transfer, sent while the client
+    closes)."""
     reply = await engine.send(
-        Request(method="DELETE", bucket=bucket, key=key, params={"uploadId": upload_id})
+        Request(
+            method="DELETE",
+            bucket=bucket,
+            key=key,
+            params={"uploadId": upload_id},
+            cleanup=cleanup,
+        )
     )
     return Result(request_id=reply.request_id, headers=reply.headers)
+
+
+async def list_multipart_uploads_page(
+    engine: RequestEngine,
+    bucket: str,
+    *,
+    prefix: str = "",
+    delimiter: str = "",
+    key_marker: str = "",
+    upload_id_marker: str = "",
+    max_uploads: int = 1000,
+) -> ListMultipartUploadsPage:
+    """List Multipart Uploads: one page."""
+    params = listing_params(
+        {"uploads": None, "max-uploads": check_page_size("max_uploads", max_uploads)},
+        (
+            ("prefix", prefix),
+            ("delimiter", delimiter),
+            ("key-marker", key_marker),
+            ("upload-id-marker", upload_id_marker),
+        ),
+    )
+    reply, doc = await engine.xml(
+        Request(method="GET", bucket=bucket, params=params), "ListMultipartUploadsResult"
+    )
+    decode = decoder(doc)
+    return ListMultipartUploadsPage(
+        request_id=reply.request_id,
+        headers=reply.headers,
+        uploads=tuple(
+            MultipartUploadInfo(
+                key=decode(text_of(u.get("Key"))),
+                upload_id=text_of(u.get("UploadId")),
+                initiated=parse_iso_date(text_of(u.get("Initiated"))),
+                storage_class=text_of(u.get("StorageClass")) or None,
+                owner_id=_person(u, "Owner", "ID"),
+                owner_display_name=_person(u, "Owner", "DisplayName"),
+                initiator_id=_person(u, "Initiator", "ID"),
+                initiator_display_name=_person(u, "Initiator", "DisplayName"),
+            )
+            for u in as_list(doc.get("Upload"))
+        ),
+        common_prefixes=common_prefixes(doc, decode),
+        is_truncated=is_true(doc.get("IsTruncated")),
+        next_key_marker=decode(text_of(doc.get("NextKeyMarker"))) or None,
+        next_upload_id_marker=text_of(doc.get("NextUploadIdMarker")) or None,
+    )
 
 
 # --- the public methods -----------------------------------------------------------------------
@@ -510,39 +598,14 @@ class MultipartOps(OpsBase):
     ) -> ListMultipartUploadsPage:
         """One page of the multipart uploads in progress, after ``key_marker`` / ``upload_id_marker``."""
         check_bucket(bucket)
-        params = listing_params(
-            {"uploads": None, "max-uploads": check_page_size("max_uploads", max_uploads)},
-            (
-                ("prefix", prefix),
-                ("delimiter", delimiter),
-                ("key-marker", key_marker),
-                ("upload-id-marker", upload_id_marker),
-            ),
-        )
-        reply, doc = await self._engine.xml(
-            Request(method="GET", bucket=bucket, params=params), "ListMultipartUploadsResult"
-        )
-        decode = decoder(doc)
-        return ListMultipartUploadsPage(
-            request_id=reply.request_id,
-            headers=reply.headers,
-            uploads=tuple(
-                MultipartUploadInfo(
-                    key=decode(text_of(u.get("Key"))),
-                    upload_id=text_of(u.get("UploadId")),
-                    initiated=parse_iso_date(text_of(u.get("Initiated"))),
-                    storage_class=text_of(u.get("StorageClass")) or None,
-                    owner_id=_person(u, "Owner", "ID"),
-                    owner_display_name=_person(u, "Owner", "DisplayName"),
-                    initiator_id=_person(u, "Initiator", "ID"),
-                    initiator_display_name=_person(u, "Initiator", "DisplayName"),
-                )
-                for u in as_list(doc.get("Upload"))
-            ),
-            common_prefixes=common_prefixes(doc, decode),
-            is_truncated=is_true(doc.get("IsTruncated")),
-            next_key_marker=decode(text_of(doc.get("NextKeyMarker"))) or None,
-            next_upload_id_marker=text_of(doc.get("NextUploadIdMarker")) or None,
+        return await list_multipart_uploads_page(
+            self._engine,
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            key_marker=key_marker,
+            upload_id_marker=upload_id_marker,
+            max_uploads=max_uploads,
         )
 
     async def list_multipart_uploads(

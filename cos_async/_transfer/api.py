@@ -71,21 +71,22 @@ class TransferOps(OpsBase):
         options are those of :meth:`put_object`."""
         check_bucket(bucket)
         check_key(key)
-        return await upload.upload_file(
-            self._engine,
-            bucket,
-            key,
-            path,
-            part_size=part_size,
-            concurrency=concurrency,
-            threshold=threshold,
-            checkpoint=checkpoint,
-            progress=check_progress(progress),
-            write=WriteOptions.from_arguments(locals()),
-            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
-            content_md5=content_md5,
-            extra=checked_extra_headers(extra_headers),
-        )
+        async with self._engine.activity("upload_file"):
+            return await upload.upload_file(
+                self._engine,
+                bucket,
+                key,
+                path,
+                part_size=part_size,
+                concurrency=concurrency,
+                threshold=threshold,
+                checkpoint=checkpoint,
+                progress=check_progress(progress),
+                write=WriteOptions.from_arguments(locals()),
+                part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+                content_md5=content_md5,
+                extra=checked_extra_headers(extra_headers),
+            )
 
     @takes_write_options
     async def upload_stream(
@@ -124,18 +125,19 @@ class TransferOps(OpsBase):
         :meth:`put_object`."""
         check_bucket(bucket)
         check_key(key)
-        return await upload.upload_stream(
-            self._engine,
-            bucket,
-            key,
-            source,
-            part_size=part_size,
-            concurrency=concurrency,
-            progress=check_progress(progress),
-            write=WriteOptions.from_arguments(locals()),
-            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
-            extra=checked_extra_headers(extra_headers),
-        )
+        async with self._engine.activity("upload_stream"):
+            return await upload.upload_stream(
+                self._engine,
+                bucket,
+                key,
+                source,
+                part_size=part_size,
+                concurrency=concurrency,
+                progress=check_progress(progress),
+                write=WriteOptions.from_arguments(locals()),
+                part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+                extra=checked_extra_headers(extra_headers),
+            )
 
     async def download_file(
         self,
@@ -162,21 +164,22 @@ class TransferOps(OpsBase):
         never leaves a partial file under ``path``); it costs the time the disk takes."""
         check_bucket(bucket)
         check_key(key)
-        return await download.download_file(
-            self._engine,
-            bucket,
-            key,
-            path,
-            part_size=part_size,
-            concurrency=concurrency,
-            threshold=threshold,
-            checkpoint=checkpoint,
-            progress=check_progress(progress),
-            version_id=version_id,
-            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
-            verify_crc=verify_crc,
-            fsync=fsync,
-        )
+        async with self._engine.activity("download_file"):
+            return await download.download_file(
+                self._engine,
+                bucket,
+                key,
+                path,
+                part_size=part_size,
+                concurrency=concurrency,
+                threshold=threshold,
+                checkpoint=checkpoint,
+                progress=check_progress(progress),
+                version_id=version_id,
+                part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+                verify_crc=verify_crc,
+                fsync=fsync,
+            )
 
     @takes_write_options
     async def copy(
@@ -220,25 +223,26 @@ class TransferOps(OpsBase):
         is STANDARD, as COS documents for copies."""
         check_bucket(dst_bucket)
         check_key(dst_key)
-        return await copies.copy(
-            self._engine,
-            CopySource(
-                bucket=src_bucket,
-                key=src_key,
-                version_id=source_version_id,
-                sse_customer_key=source_sse_customer_key,
-            ),
-            dst_bucket,
-            dst_key,
-            part_size=part_size,
-            concurrency=concurrency,
-            threshold=threshold,
-            progress=check_progress(progress),
-            metadata_directive=metadata_directive,
-            write=WriteOptions.from_arguments(locals()),
-            part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
-            extra=checked_extra_headers(extra_headers),
-        )
+        async with self._engine.activity("copy"):
+            return await copies.copy(
+                self._engine,
+                CopySource(
+                    bucket=src_bucket,
+                    key=src_key,
+                    version_id=source_version_id,
+                    sse_customer_key=source_sse_customer_key,
+                ),
+                dst_bucket,
+                dst_key,
+                part_size=part_size,
+                concurrency=concurrency,
+                threshold=threshold,
+                progress=check_progress(progress),
+                metadata_directive=metadata_directive,
+                write=WriteOptions.from_arguments(locals()),
+                part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+                extra=checked_extra_headers(extra_headers),
+            )
 
     async def upload_dir(
         self,
@@ -261,17 +265,18 @@ class TransferOps(OpsBase):
         that is no valid key) is reported in ``failed`` and the others carry on. ``progress``
         counts bytes as they move."""
         check_bucket(bucket)
-        return await bulk.upload_dir(
-            self._engine,
-            local_dir,
-            bucket,
-            prefix,
-            concurrency=concurrency,
-            part_size=part_size,
-            progress=check_progress(progress),
-            follow_symlinks=follow_symlinks,
-            skip_unchanged=skip_unchanged,
-        )
+        async with self._engine.activity("upload_dir"):
+            return await bulk.upload_dir(
+                self._engine,
+                local_dir,
+                bucket,
+                prefix,
+                concurrency=concurrency,
+                part_size=part_size,
+                progress=check_progress(progress),
+                follow_symlinks=follow_symlinks,
+                skip_unchanged=skip_unchanged,
+            )
 
     async def download_prefix(
         self,
@@ -290,18 +295,20 @@ class TransferOps(OpsBase):
         With ``skip_unchanged``, a local file with the object's size and CRC-64 is not fetched
         again (reported in ``unchanged``)."""
         check_bucket(bucket)
-        return await bulk.download_prefix(
-            self._engine,
-            bucket,
-            prefix,
-            local_dir,
-            concurrency=concurrency,
-            part_size=part_size,
-            progress=check_progress(progress),
-            skip_unchanged=skip_unchanged,
-        )
+        async with self._engine.activity("download_prefix"):
+            return await bulk.download_prefix(
+                self._engine,
+                bucket,
+                prefix,
+                local_dir,
+                concurrency=concurrency,
+                part_size=part_size,
+                progress=check_progress(progress),
+                skip_unchanged=skip_unchanged,
+            )
 
     async def delete_prefix(self, bucket: str, prefix: str) -> TransferSummary:
         """Delete every object whose key starts with ``prefix``."""
         check_bucket(bucket)
-        return await bulk.delete_prefix(self._engine, bucket, prefix)
+        async with self._engine.activity("delete_prefix"):
+            return await bulk.delete_prefix(self._engine, bucket, prefix)

@@ -18,7 +18,13 @@ from cos_async._options import CopySource, PartOptions, ReadConditions, WriteOpt
 from cos_async._progress import ProgressCallback, ProgressTracker
 from cos_async._validate import check_concurrency
 
-from ._common import DEFAULT_COPY_PART_SIZE, choose_part_size, finish_anyway, run_workers
+from ._common import (
+    DEFAULT_COPY_PART_SIZE,
+    abort_upload,
+    choose_part_size,
+    initiate_upload,
+    run_workers,
+)
 
 __all__ = ["copy"]
 
@@ -101,7 +107,7 @@ async def copy(
         )
     ps = choose_part_size(size, part_size, DEFAULT_COPY_PART_SIZE)
     copied = metadata_directive == "Copy"
-    created = await multipart.create_multipart_upload(
+    upload_id = await initiate_upload(
         engine,
         dst_bucket,
         dst_key,
@@ -110,7 +116,6 @@ async def copy(
         guess_type=not copied,
         extra=extra,
     )
-    upload_id = created.upload_id
     nparts = math.ceil(size / ps)
     done: dict[int, tuple[str, int | None, int]] = {}
     pending = iter(range(1, nparts + 1))
@@ -143,9 +148,7 @@ async def copy(
             [(n, done[n][0]) for n in range(1, nparts + 1)],
         )
     except BaseException:
-        await finish_anyway(
-            multipart.abort_multipart_upload(engine, dst_bucket, dst_key, upload_id)
-        )
+        await abort_upload(engine, dst_bucket, dst_key, upload_id)
         raise
     if meta.crc64 is not None and result.crc64 is not None and result.crc64 != meta.crc64:
         raise IntegrityError(

@@ -31,7 +31,7 @@ from cos_async._options import PartOptions, WriteOptions
 from cos_async._progress import ProgressCallback, ProgressTracker
 from cos_async._validate import check_concurrency
 
-from ._common import choose_part_size, finish_anyway, run_workers
+from ._common import abort_upload, choose_part_size, initiate_upload, run_workers
 from .checkpoint import Checkpoint, entry_int
 
 __all__ = ["upload_file", "upload_stream"]
@@ -165,15 +165,9 @@ async def upload_file(
                 ckpt.remove()
     resumed = len(done)
     if upload_id is None:
-        created = await multipart.create_multipart_upload(
-            engine,
-            bucket,
-            key,
-            write=write,
-            sse_customer_key=part.sse_customer_key,
-            extra=extra,
+        upload_id = await initiate_upload(
+            engine, bucket, key, write=write, sse_customer_key=part.sse_customer_key, extra=extra
         )
-        upload_id = created.upload_id
         if ckpt is not None:
             ckpt.start({**identity, "upload_id": upload_id})
     for _etag, _crc, psize in done.values():
@@ -219,7 +213,7 @@ async def upload_file(
         )
     except BaseException:
         if ckpt is None:
-            await finish_anyway(multipart.abort_multipart_upload(engine, bucket, key, upload_id))
+            await abort_upload(engine, bucket, key, upload_id)
         raise
     if ckpt is not None:
         ckpt.remove()
@@ -253,7 +247,7 @@ async def _abort_stale(
         and header.get("bucket") == bucket
         and header.get("key") == key
     ):
-        await finish_anyway(multipart.abort_multipart_upload(engine, bucket, key, stale))
+        await abort_upload(engine, bucket, key, stale)
 
 
 def _done_parts(
@@ -405,10 +399,9 @@ async def upload_stream(
             version_id=put.version_id,
             request_id=put.request_id,
         )
-    created = await multipart.create_multipart_upload(
+    upload_id = await initiate_upload(
         engine, bucket, key, write=write, sse_customer_key=part.sse_customer_key, extra=extra
     )
-    upload_id = created.upload_id
     queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue(maxsize=concurrency)
     done: dict[int, tuple[str, int, int]] = {}
 
@@ -456,7 +449,7 @@ async def upload_stream(
             engine, bucket, key, upload_id, [(n, done[n][0]) for n in numbers]
         )
     except BaseException:
-        await finish_anyway(multipart.abort_multipart_upload(engine, bucket, key, upload_id))
+        await abort_upload(engine, bucket, key, upload_id)
         raise
     total = sum(d[2] for d in done.values())
     if result.crc64 is not None and result.crc64 != expected:

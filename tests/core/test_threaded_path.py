@@ -311,6 +311,9 @@ class _RecordBytes:
                 request = attrs.evolve(request, on_bytes=on_bytes)
         return await self.inner.send(request, tls)
 
+    def interrupt(self) -> None:
+        self.inner.interrupt()
+
     def close(self) -> None:
         self.inner.close()
 
