@@ -64,6 +64,14 @@ class _Exchange:
     def __init__(self) -> None:
         self.conn: http.client.HTTPConnection | None = None
         self.aborted = False
+        #: when the worker last made progress (started, got the answer's head, moved body
+        #: bytes); None until a worker thread takes the exchange
+        self.last: float | None = None
+        #: aborted by the stall watch: no progress for read_timeout
+        self.stalled = False
+
+    def touch(self) -> None:  # in the worker thread
+        self.last = time.monotonic()
 
     def abort(self) -> None:
         self.aborted = True
@@ -169,6 +177,38 @@ class _Notifier:
             self._callback(moved)
 
 
+class _StallWatch:
+    """Our own deadline on a threaded exchange: ``read_timeout`` seconds without progress (the
+    answer's head, or body bytes moved either way) shut its socket down, and it fails with
+    :class:`CosTimeoutError`. The socket timeout alone is reset by any byte: a server dripping
+    bytes that never make body (an endless chunk extension) would hold the thread for as long as
+    ``http.client``'s line limits let it."""
+
+    __slots__ = ("_box", "_handle", "_loop", "_timeout")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, box: _Exchange, timeout: float) -> None:
+        self._loop = loop
+        self._box = box
+        self._timeout = timeout
+        self._handle: asyncio.TimerHandle | None = loop.call_later(timeout, self._check)
+
+    def _check(self) -> None:
+        box = self._box
+        last = box.last
+        idle = 0.0 if last is None else time.monotonic() - last  # None: queued for a thread
+        if idle >= self._timeout:
+            self._handle = None
+            box.stalled = True
+            box.abort()
+            return
+        self._handle = self._loop.call_later(self._timeout - idle, self._check)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
 def _exchange(
     pool: _ThreadedPool,
     box: _Exchange,
@@ -188,6 +228,7 @@ def _exchange(
     origin = (scheme, host, port)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     what = f"{method} {host}{parts.path}"
+    box.touch()
     for fresh_retry in (False, True):
         conn, reused = pool.checkout(origin)
         box.conn = conn
@@ -206,6 +247,7 @@ def _exchange(
             if body is not None:
                 body.send_to(conn.send, notify)
             resp = conn.getresponse()
+            box.touch()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
             conn.close()
             if reused and not fresh_retry and not box.aborted:
@@ -240,6 +282,8 @@ def _exchange(
 def _mapped(what: str, exc: BaseException, box: _Exchange) -> BaseException:
     if isinstance(exc, CosClientError):
         return exc
+    if box.stalled:
+        return CosTimeoutError(f"{what}: no progress for the read timeout")
     if box.aborted:
         return CosTransportError(f"{what}: cancelled")
     if isinstance(exc, TimeoutError | socket.timeout):
@@ -293,13 +337,19 @@ class ThreadedPath:
         if pool.tls is None and tls is not None:
             pool.tls = tls  # set here, on the loop, before a worker needs it
         loop = asyncio.get_running_loop()
-        notify = (
+        progress: Callable[[int], None] = (
             _Notifier(loop, on_bytes, self.notify_interval)
             if on_bytes is not None
             else _ignore_bytes
         )
         box = _Exchange()
         self._active.add(box)
+
+        def notify(n: int) -> None:  # in the worker thread: bytes moved are progress
+            box.last = time.monotonic()
+            progress(n)
+
+        watch = _StallWatch(loop, box, request.read_timeout)
         future = loop.run_in_executor(
             pool.executor,
             self._exchange,
@@ -326,9 +376,10 @@ class ThreadedPath:
                 future.exception()  # retrieved: its error is the cancellation's consequence
             raise
         finally:
+            watch.stop()
             self._active.discard(box)
-        if isinstance(notify, _Notifier):
-            notify.flush()  # the worker is done: what it counted since its last report
+        if isinstance(progress, _Notifier):
+            progress.flush()  # the worker is done: what it counted since its last report
         return resp
 
     def interrupt(self) -> None:

@@ -23,6 +23,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from typing import Protocol
 
 import aiohttp
+import aiohttp.http_exceptions
 import anyio
 import attrs
 from multidict import CIMultiDictProxy
@@ -98,6 +99,12 @@ def map_transport_errors(what: str) -> Iterator[None]:
         raise CosTimeoutError(f"{what}: timed out ({type(exc).__name__})") from exc
     except aiohttp.ClientPayloadError as exc:
         raise CosTransportError(f"{what}: the response body was cut short ({exc})") from exc
+    except aiohttp.http_exceptions.HttpProcessingError as exc:
+        # a malformed answer, seen by aiohttp's pure-Python parser while reading the body (its
+        # errors are no ClientError)
+        raise CosTransportError(
+            f"{what}: malformed HTTP answer: {type(exc).__name__}: {exc}"
+        ) from exc
     except RuntimeError as exc:
         # aiohttp's StreamReader, read after its connection was closed (the client closing)
         if str(exc).startswith("Connection closed"):
@@ -106,7 +113,11 @@ def map_transport_errors(what: str) -> Iterator[None]:
     except (aiohttp.ClientError, OSError) as exc:
         cause = exc.__cause__
         if cause is not None and not isinstance(
-            cause, OSError | aiohttp.ClientError | asyncio.TimeoutError
+            cause,
+            OSError
+            | aiohttp.ClientError
+            | asyncio.TimeoutError
+            | aiohttp.http_exceptions.HttpProcessingError,
         ):
             # Raised by the request body stream (our InvalidArgument / IntegrityError, or the
             # caller's own iterator), which aiohttp wraps as a connection error: give the caller
@@ -163,29 +174,102 @@ class Response(abc.ABC):
             await asyncio.to_thread(sink.write, pending)
 
 
+class _StallWatch:
+    """Our own deadline on each wait for body bytes: ``read_timeout`` seconds without a byte of
+    body fails the read with :class:`CosTimeoutError` (and closes the connection).
+
+    aiohttp's ``sock_read`` timeout is not enough: bytes that never make body (an endless chunk
+    extension) keep resetting it, and its C parser, on a chunk that is malformed mid-body, leaves
+    the read waiting forever even after the server closes the connection. One timer per body,
+    re-armed only when it fires: a chunk costs two attribute writes and a clock read."""
+
+    __slots__ = ("_content", "_handle", "_loop", "_resp", "_since", "_timeout", "_what")
+
+    def __init__(self, resp: aiohttp.ClientResponse, timeout: float, what: str) -> None:
+        self._resp = resp
+        self._content = resp.content
+        self._timeout = timeout
+        self._what = what
+        self._loop = asyncio.get_running_loop()
+        self._since: float | None = None
+        self._handle: asyncio.TimerHandle | None = None
+
+    def waiting(self) -> None:
+        self._since = now = self._loop.time()
+        if self._handle is None:
+            self._handle = self._loop.call_at(now + self._timeout, self._check)
+
+    def arrived(self) -> None:
+        self._since = None
+
+    def stop(self) -> None:
+        self._since = None
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _check(self) -> None:
+        self._handle = None
+        since = self._since
+        if since is None:  # not waiting now: the next wait re-arms
+            return
+        if self._loop.time() - since < self._timeout:
+            self._handle = self._loop.call_at(since + self._timeout, self._check)
+            return
+        self._content.set_exception(
+            CosTimeoutError(f"{self._what}: no body bytes for {self._timeout:g} s (read_timeout)")
+        )
+        self._resp.close()
+
+
 class AiohttpResponse(Response):
-    def __init__(self, resp: aiohttp.ClientResponse, slots: _Slots) -> None:
+    def __init__(
+        self, resp: aiohttp.ClientResponse, slots: _Slots, read_timeout: float = 60.0
+    ) -> None:
         self._resp = resp
         self._slots: _Slots | None = slots
         self.status = resp.status
         self.headers = resp.headers
         self.what = f"{resp.method} {resp.url.host}{resp.url.raw_path}"
+        self._read_timeout = read_timeout
 
     async def read(self, limit: int = 64 * 1024 * 1024) -> bytes:
+        content = self._resp.content
+        watch = _StallWatch(self._resp, self._read_timeout, self.what)
         with map_transport_errors(self.what):
             chunks: list[bytes] = []
             size = 0
-            async for chunk in self._resp.content.iter_chunked(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    raise CosTransportError(f"{self.what}: response body larger than {limit} bytes")
-                chunks.append(chunk)
+            try:
+                while True:
+                    watch.waiting()
+                    chunk = await content.read(1 << 20)
+                    watch.arrived()
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        raise CosTransportError(
+                            f"{self.what}: response body larger than {limit} bytes"
+                        )
+                    chunks.append(chunk)
+            finally:
+                watch.stop()
             return b"".join(chunks)
 
     async def iter_body(self) -> AsyncGenerator[bytes, None]:
+        content = self._resp.content
+        watch = _StallWatch(self._resp, self._read_timeout, self.what)
         with map_transport_errors(self.what):
-            async for chunk in self._resp.content.iter_any():
-                yield chunk
+            try:
+                while True:
+                    watch.waiting()
+                    chunk = await content.readany()
+                    watch.arrived()
+                    if not chunk:
+                        return
+                    yield chunk
+            finally:
+                watch.stop()
 
     def _done(self) -> None:
         slots, self._slots = self._slots, None
@@ -355,7 +439,7 @@ class AiohttpTransport:
             slots.release(answered=False)
             raise
         slots.answered_one()
-        response = AiohttpResponse(resp, slots)
+        response = AiohttpResponse(resp, slots, request.read_timeout)
         if request.sink is not None and 200 <= response.status < 300:
             try:
                 await response.drain_into(request.sink, request.on_bytes)
