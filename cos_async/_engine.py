@@ -45,7 +45,7 @@ from ._errors import (
 from ._models import RequestEvent, RequestHook, ResponseEvent, ResponseHook, freeze_headers
 from ._threaded import ThreadedPath
 from ._transport import AiohttpTransport, HttpRequest, Response, Transport
-from ._validate import encode_query
+from ._validate import check_header_values, encode_query
 from ._xml import XMLError, build, parse, text_of
 
 __all__ = ["CLOSE_GRACE", "Reply", "Request", "RequestEngine", "xml_body"]
@@ -331,6 +331,8 @@ class RequestEngine:
         the request is cleanup or must finish, interrupted by close with a ``CosClientError``."""
         if not req.cleanup:
             self._refuse_when_closing(f"{req.method} {req.target}")
+        if req.headers:
+            check_header_values(req.headers)
         self._enter()
         try:
             if req.cleanup or not req.interruptible:

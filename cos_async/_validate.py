@@ -11,6 +11,7 @@ import datetime as _dt
 import email.utils
 import json
 import mimetypes
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -27,10 +28,13 @@ __all__ = [
     "check_concurrency",
     "check_count",
     "check_expires",
+    "check_header_values",
     "check_inventory_id",
     "check_key",
+    "check_local_path",
     "check_page_size",
     "check_part_number",
+    "check_part_size",
     "check_policy",
     "check_single_line",
     "check_tags",
@@ -166,6 +170,47 @@ def check_byte_range(name: str, value: object, *, open_end: bool) -> tuple[int, 
             f"{name} must be (first, last) with 0 <= first <= last, got {value!r}"
         )
     return first, last
+
+
+#: what no HTTP header value may hold (tab aside): a header injection, or a value aiohttp
+#: refuses with a raw ValueError
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: headers whose values are never shown in an error (keys of SSE-C, tokens)
+_SECRET_HEADER = re.compile(r"key|token|authorization", re.IGNORECASE)
+
+
+def check_header_values(headers: Mapping[str, str]) -> None:
+    """Every header value a string without control characters (a request's headers, before
+    its first attempt: options, metadata and ``extra_headers`` alike)."""
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            raise InvalidArgument(f"header {name!r} must be a string, got {type(value).__name__}")
+        if _CONTROL.search(value) is not None:
+            shown = "(value hidden)" if _SECRET_HEADER.search(name) else repr(value)
+            raise InvalidArgument(f"header {name!r} contains a control character: {shown}")
+
+
+def check_local_path(name: str, path: object) -> None:
+    """A local path (``str``, ``bytes`` or ``os.PathLike``) without NUL, which the OS refuses
+    with a raw ``ValueError`` (other types are left to the method's own message)."""
+    if isinstance(path, str | bytes | os.PathLike):
+        value = os.fspath(path)
+        if ("\x00" if isinstance(value, str) else b"\x00") in value:
+            raise InvalidArgument(f"{name} contains a NUL character: {value!r}")
+
+
+def check_part_size(part_size: object) -> int | None:
+    """``None`` (the transfer chooses) or a part size COS accepts."""
+    if part_size is not None and (
+        not isinstance(part_size, int)
+        or isinstance(part_size, bool)
+        or not _limits.MIN_PART_SIZE <= part_size <= _limits.MAX_PART_SIZE
+    ):
+        raise InvalidArgument(
+            f"part_size must be {_limits.MIN_PART_SIZE}..{_limits.MAX_PART_SIZE} bytes, "
+            f"got {part_size!r}"
+        )
+    return part_size
 
 
 def check_single_line(name: str, value: str) -> str:

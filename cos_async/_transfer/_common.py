@@ -13,10 +13,11 @@ from typing import TypeVar
 
 from cos_async._engine import Reply, RequestEngine
 from cos_async._errors import InvalidArgument
-from cos_async._limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MiB
+from cos_async._limits import MAX_PART_SIZE, MAX_PARTS, MiB
 from cos_async._models import MultipartUpload, MultipartUploadInfo
 from cos_async._ops import multipart
 from cos_async._options import WriteOptions
+from cos_async._validate import check_part_size
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -50,14 +51,7 @@ T = TypeVar("T")
 def choose_part_size(size: int, requested: int | None, default: int = DEFAULT_PART_SIZE) -> int:
     """A part size in 1 MiB..5 GiB giving at most 10,000 parts (``InvalidArgument`` otherwise)."""
     if requested is not None:
-        if (
-            not isinstance(requested, int)
-            or isinstance(requested, bool)
-            or not MIN_PART_SIZE <= requested <= MAX_PART_SIZE
-        ):
-            raise InvalidArgument(
-                f"part_size must be {MIN_PART_SIZE}..{MAX_PART_SIZE} bytes, got {requested!r}"
-            )
+        check_part_size(requested)
         if math.ceil(size / requested) > MAX_PARTS:
             raise InvalidArgument(
                 f"part_size {requested} gives {math.ceil(size / requested)} parts for {size} bytes; "

@@ -17,7 +17,13 @@ from cos_async._options import (
     takes_write_options,
 )
 from cos_async._progress import ProgressCallback, check_progress
-from cos_async._validate import DateLike, check_bucket, check_key
+from cos_async._validate import (
+    DateLike,
+    check_bucket,
+    check_key,
+    check_local_path,
+    check_part_size,
+)
 
 from . import bulk, download, upload
 from . import copy as copies
@@ -71,6 +77,9 @@ class TransferOps(OpsBase):
         options are those of :meth:`put_object`."""
         check_bucket(bucket)
         check_key(key)
+        check_local_path("path", path)
+        check_local_path("checkpoint", checkpoint)
+        check_part_size(part_size)
         async with self._engine.activity("upload_file"):
             return await upload.upload_file(
                 self._engine,
@@ -164,6 +173,9 @@ class TransferOps(OpsBase):
         never leaves a partial file under ``path``); it costs the time the disk takes."""
         check_bucket(bucket)
         check_key(key)
+        check_local_path("path", path)
+        check_local_path("checkpoint", checkpoint)
+        check_part_size(part_size)
         async with self._engine.activity("download_file"):
             return await download.download_file(
                 self._engine,
@@ -223,6 +235,7 @@ class TransferOps(OpsBase):
         is STANDARD, as COS documents for copies."""
         check_bucket(dst_bucket)
         check_key(dst_key)
+        check_part_size(part_size)
         async with self._engine.activity("copy"):
             return await copies.copy(
                 self._engine,
@@ -265,6 +278,8 @@ class TransferOps(OpsBase):
         that is no valid key) is reported in ``failed`` and the others carry on. ``progress``
         counts bytes as they move."""
         check_bucket(bucket)
+        check_local_path("local_dir", local_dir)
+        check_part_size(part_size)
         async with self._engine.activity("upload_dir"):
             return await bulk.upload_dir(
                 self._engine,
@@ -295,6 +310,8 @@ class TransferOps(OpsBase):
         With ``skip_unchanged``, a local file with the object's size and CRC-64 is not fetched
         again (reported in ``unchanged``)."""
         check_bucket(bucket)
+        check_local_path("local_dir", local_dir)
+        check_part_size(part_size)
         async with self._engine.activity("download_prefix"):
             return await bulk.download_prefix(
                 self._engine,
