@@ -4,13 +4,21 @@ builds the bundles."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 from cos_async import _limits
 from cos_async._body import Body, ObjectBody, RangeSink, RequestBody, make_body
 from cos_async._engine import Request, RequestEngine, xml_body
-from cos_async._errors import CosTransportError, IntegrityError, InvalidArgument, NoSuchKey
+from cos_async._errors import (
+    CosClientError,
+    CosError,
+    CosTransportError,
+    IntegrityError,
+    InvalidArgument,
+    NoSuchKey,
+)
 from cos_async._models import (
     AppendObjectResult,
     CopyObjectResult,
@@ -53,10 +61,13 @@ __all__ = [
     "copy_object",
     "crc_check",
     "delete_object",
+    "discard_damaged",
     "get_range_into",
     "head_object",
     "put_object",
 ]
+
+log = logging.getLogger("cos_async")
 
 _NO_WRITE = WriteOptions()
 _NO_PART = PartOptions()
@@ -74,18 +85,69 @@ _RESPONSE_OVERRIDES = (
 # --- the typed operations ---------------------------------------------------------------------
 
 
-def crc_check(body: RequestBody, what: str) -> Callable[[Response], None]:
-    """The check of a data upload's answer: the CRC-64 COS stored is the one sent."""
+def crc_check(
+    body: RequestBody, what: str, damaged: list[str | None] | None = None
+) -> Callable[[Response], None]:
+    """The check of a data upload's answer: the CRC-64 COS stored is the one sent. When it is
+    not, the attempt's version id (``None`` unversioned) is added to ``damaged``: what COS now
+    holds is not ours."""
 
     def check(resp: Response) -> None:
         server = parse_crc(resp.headers.get("x-cos-hash-crc64ecma"))
         if server is not None and server != body.crc.value:
+            if damaged is not None:
+                damaged.append(resp.headers.get("x-cos-version-id"))
             raise IntegrityError(
                 f"{what}: COS stored CRC64 {server} but {body.crc.value} was sent "
                 f"({body.crc.length} bytes)"
             )
 
     return check
+
+
+async def discard_damaged(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    damaged: list[str | None],
+    error: CosError | None,
+) -> None:
+    """Remove what failed uploads stored under ``key`` with a CRC-64 other than the one sent:
+    each damaged version (in a versioned bucket, the previous version is current again), and,
+    when the upload failed (``error``), the damaged object of an unversioned bucket. ``error``
+    is told what was done (its message gets a sentence). Sent while the client closes too."""
+    versions = [v for v in dict.fromkeys(damaged) if v and v != "null"]
+    plain = error is not None and any(not v or v == "null" for v in damaged)
+
+    async def delete(version: str | None) -> str | None:
+        try:
+            await delete_object(engine, bucket, key, version_id=version, cleanup=True)
+        except CosError as exc:
+            return f"version {version}: {exc}" if version else str(exc)
+        return None
+
+    outcomes = [await delete(v) for v in versions]
+    if plain:
+        outcomes.append(await delete(None))
+    failures = [f for f in outcomes if f is not None]
+    if failures:
+        log.warning("%s/%s: damaged data not deleted: %s", bucket, key, "; ".join(failures))
+    if not isinstance(error, CosClientError):
+        return
+    if failures:
+        said = (
+            f"a damaged object may remain under {key!r}: delete it (the cleanup failed: "
+            f"{'; '.join(failures)})"
+        )
+    elif versions:
+        said = (
+            f"the {len(versions)} damaged version(s) COS stored were deleted (the previous "
+            "version, if any, is current again)"
+        )
+    else:
+        said = f"the damaged object COS stored under {key!r} was deleted"
+    error.message = f"{error.message}; {said}"
+    error.args = (error.message, *error.args[1:])
 
 
 async def put_object(
@@ -106,16 +168,24 @@ async def put_object(
         headers.update(extra)
     if content_md5:
         headers["Content-MD5"] = await body.content_md5()
-    reply = await engine.send(
-        Request(
-            method="PUT",
-            bucket=bucket,
-            key=key,
-            headers=headers,
-            body=body,
-            verify=crc_check(body, f"PUT {key}"),
+    damaged: list[str | None] = []
+    try:
+        reply = await engine.send(
+            Request(
+                method="PUT",
+                bucket=bucket,
+                key=key,
+                headers=headers,
+                body=body,
+                verify=crc_check(body, f"PUT {key}", damaged),
+            )
         )
-    )
+    except CosError as exc:
+        if damaged:  # the key holds what COS stored of a damaged attempt: not ours
+            await discard_damaged(engine, bucket, key, damaged, exc)
+        raise
+    if damaged:  # a later attempt stored the object; damaged ones may have left versions
+        await discard_damaged(engine, bucket, key, damaged, None)
     h = reply.headers
     return PutObjectResult(
         request_id=reply.request_id,
@@ -232,10 +302,18 @@ async def copy_object(
 
 
 async def delete_object(
-    engine: RequestEngine, bucket: str, key: str, *, version_id: str | None = None
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    *,
+    version_id: str | None = None,
+    cleanup: bool = False,
 ) -> DeleteObjectResult:
+    """Delete Object (``cleanup``: of a failed upload, sent while the client closes)."""
     params = {"versionId": version_id} if version_id is not None else {}
-    reply = await engine.send(Request(method="DELETE", bucket=bucket, key=key, params=params))
+    reply = await engine.send(
+        Request(method="DELETE", bucket=bucket, key=key, params=params, cleanup=cleanup)
+    )
     h = reply.headers
     return DeleteObjectResult(
         request_id=reply.request_id,

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from cos_async._engine import Reply, RequestEngine
-from cos_async._errors import InvalidArgument
+from cos_async._errors import IntegrityError, InvalidArgument
 from cos_async._limits import MAX_PART_SIZE, MAX_PARTS, MiB
 from cos_async._models import MultipartUpload, MultipartUploadInfo
-from cos_async._ops import multipart
+from cos_async._ops import multipart, objects
 from cos_async._options import WriteOptions
 from cos_async._validate import check_part_size
 
@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_PART_SIZE",
     "PART_ATTEMPTS",
     "abort_upload",
+    "assembled_wrongly",
     "choose_part_size",
     "finish_anyway",
     "initiate_upload",
@@ -193,3 +194,14 @@ async def _abort_earlier_attempts(
                 "%s/%s: aborting upload %s made by an earlier attempt", bucket, key, u.upload_id
             )
             await multipart.abort_multipart_upload(engine, bucket, key, u.upload_id, cleanup=True)
+
+
+async def assembled_wrongly(
+    engine: RequestEngine, bucket: str, key: str, version_id: str | None, message: str
+) -> IntegrityError:
+    """The error of a completed multipart upload whose object does not have the CRC-64 of its
+    parts (or source): the object is not ours, so it is deleted first (its version, in a
+    versioned bucket), and the error says so."""
+    error = IntegrityError(message)
+    await finish_anyway(objects.discard_damaged(engine, bucket, key, [version_id], error))
+    return error

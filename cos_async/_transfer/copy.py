@@ -11,7 +11,7 @@ from typing import Literal
 import attrs
 
 from cos_async._engine import RequestEngine
-from cos_async._errors import IntegrityError, InvalidArgument
+from cos_async._errors import InvalidArgument
 from cos_async._models import ObjectMeta, TransferResult
 from cos_async._ops import multipart, objects
 from cos_async._options import CopySource, PartOptions, ReadConditions, WriteOptions
@@ -21,6 +21,7 @@ from cos_async._validate import check_concurrency
 from ._common import (
     DEFAULT_COPY_PART_SIZE,
     abort_upload,
+    assembled_wrongly,
     choose_part_size,
     initiate_upload,
     run_workers,
@@ -151,9 +152,13 @@ async def copy(
         await abort_upload(engine, dst_bucket, dst_key, upload_id)
         raise
     if meta.crc64 is not None and result.crc64 is not None and result.crc64 != meta.crc64:
-        raise IntegrityError(
+        raise await assembled_wrongly(
+            engine,
+            dst_bucket,
+            dst_key,
+            result.version_id,
             f"copy of {source.bucket}/{source.key}: the copy has CRC64 {result.crc64}, "
-            f"the source {meta.crc64}"
+            f"the source {meta.crc64}",
         )
     tracker.finish()
     return TransferResult(

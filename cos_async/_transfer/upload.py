@@ -31,7 +31,13 @@ from cos_async._options import PartOptions, WriteOptions
 from cos_async._progress import ProgressCallback, ProgressTracker
 from cos_async._validate import check_concurrency
 
-from ._common import abort_upload, choose_part_size, initiate_upload, run_workers
+from ._common import (
+    abort_upload,
+    assembled_wrongly,
+    choose_part_size,
+    initiate_upload,
+    run_workers,
+)
 from .checkpoint import Checkpoint, entry_int
 
 __all__ = ["upload_file", "upload_stream"]
@@ -218,8 +224,12 @@ async def upload_file(
     if ckpt is not None:
         ckpt.remove()
     if result.crc64 is not None and result.crc64 != expected:
-        raise IntegrityError(
-            f"{bucket}/{key}: COS assembled CRC64 {result.crc64}, the parts combine to {expected}"
+        raise await assembled_wrongly(
+            engine,
+            bucket,
+            key,
+            result.version_id,
+            f"{bucket}/{key}: COS assembled CRC64 {result.crc64}, the parts combine to {expected}",
         )
     tracker.finish()
     return TransferResult(
@@ -453,8 +463,12 @@ async def upload_stream(
         raise
     total = sum(d[2] for d in done.values())
     if result.crc64 is not None and result.crc64 != expected:
-        raise IntegrityError(
-            f"{bucket}/{key}: COS assembled CRC64 {result.crc64}, the parts combine to {expected}"
+        raise await assembled_wrongly(
+            engine,
+            bucket,
+            key,
+            result.version_id,
+            f"{bucket}/{key}: COS assembled CRC64 {result.crc64}, the parts combine to {expected}",
         )
     tracker.total = total
     tracker.finish()
