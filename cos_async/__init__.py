@@ -135,6 +135,7 @@ from ._models import (
     UploadPartCopyResult,
     UploadPartResult,
 )
+from ._ops.raw import RawResponse
 from ._progress import Progress, ProgressCallback, progress_increments
 from ._retry import set_testing
 from ._select import (
@@ -241,6 +242,7 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "PutObjectResult",
+    "RawResponse",
     "RedirectAllRequestsTo",
     "RefererConfiguration",
     "RefreshingCredentials",

@@ -1,7 +1,8 @@
 """``AsyncCosClient``: one coroutine per COS operation over one connection pool.
 
 The client is assembled from the operation families (:mod:`cos_async._ops`: service and
-buckets, bucket configurations, objects, object attributes, listing, multipart, select, URLs)
+buckets, bucket configurations, objects, object attributes, listing, multipart, select, URLs,
+and the signed raw request)
 and the transfers (:mod:`cos_async._transfer`). Each operation checks its input
 (``InvalidArgument`` names the bad value, before any request), builds a typed request and sends
 it through the client's :class:`~cos_async._engine.RequestEngine`, which signs every attempt
@@ -23,6 +24,7 @@ from ._ops.multipart import MultipartOps
 from ._ops.object_attributes import ObjectAttributeOps
 from ._ops.objects import ObjectOps
 from ._ops.presign import PresignOps
+from ._ops.raw import RawOps
 from ._ops.select import SelectOps
 from ._ops.service import ServiceOps
 from ._transfer.api import TransferOps
@@ -40,6 +42,7 @@ class AsyncCosClient(
     SelectOps,
     PresignOps,
     TransferOps,
+    RawOps,
 ):
     """The asyncio COS client. Use ``async with AsyncCosClient(config) as cos:``.
 

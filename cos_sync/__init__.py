@@ -140,7 +140,7 @@ from cos_async import (
     set_testing,
 )
 
-from ._client import CosClient, ObjectBody
+from ._client import CosClient, ObjectBody, RawResponse
 
 __all__ = [
     "AbortIncompleteMultipartUpload",
@@ -235,6 +235,7 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "PutObjectResult",
+    "RawResponse",
     "RedirectAllRequestsTo",
     "RefererConfiguration",
     "RefreshingCredentials",
@@ -281,3 +282,4 @@ def __getattr__(name: str) -> object:
 
 CosClient.__module__ = __name__
 ObjectBody.__module__ = __name__
+RawResponse.__module__ = __name__

@@ -18,7 +18,7 @@ import threading
 import types
 import typing
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -30,11 +30,12 @@ from cos_async._progress import check_progress
 
 from . import _portal
 
-__all__ = ["CosClient", "ObjectBody"]
+__all__ = ["CosClient", "ObjectBody", "RawResponse"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
+B = TypeVar("B", bound=cos_async.ObjectBody)
 
 #: ``get_object`` bodies up to this size are read in the same hop onto the loop thread
 PREFETCH_LIMIT = 256 * 1024
@@ -150,17 +151,23 @@ class _Iter(_Mirror, Generic[P, T]):
 
 
 def _sync_body(returns: Any) -> Any:
-    return ObjectBody
+    return RawResponse if returns is cos_async.RawResponse else ObjectBody
 
 
-class _Body(_Mirror, Generic[P]):
-    """``get_object``: the async body wrapped in a blocking :class:`ObjectBody`."""
+class _Body(_Mirror, Generic[P, B]):
+    """``get_object`` (and ``request``): the async body wrapped in a blocking
+    :class:`ObjectBody` (:class:`RawResponse`)."""
 
     def __init__(
-        self, afn: Callable[Concatenate[AsyncCosClient, P], Awaitable[cos_async.ObjectBody]]
+        self,
+        afn: Callable[Concatenate[AsyncCosClient, P], Awaitable[B]],
+        wrap: type[ObjectBody] | None = None,
     ) -> None:
+        self._wrap = wrap if wrap is not None else ObjectBody
         super().__init__(
-            afn, _sync_signature(afn).replace(return_annotation="ObjectBody"), _sync_body
+            afn,
+            _sync_signature(afn).replace(return_annotation=self._wrap.__name__),
+            _sync_body,
         )
 
     def _run(self, obj: CosClient, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -179,7 +186,7 @@ class _Body(_Mirror, Generic[P]):
                 return body, None, exc
 
         body, data, error = lt.run(run)
-        return ObjectBody(lt, body, prefetched=data, error=error)
+        return self._wrap(lt, body, prefetched=data, error=error)
 
     if TYPE_CHECKING:
 
@@ -189,6 +196,25 @@ class _Body(_Mirror, Generic[P]):
         ) -> Callable[Concatenate[CosClient, P], ObjectBody]: ...
         @overload
         def __get__(self, obj: CosClient, owner: type[Any]) -> Callable[P, ObjectBody]: ...
+        def __get__(self, obj: CosClient | None, owner: type[Any]) -> Any: ...
+
+
+class _Raw(_Body[P, cos_async.RawResponse]):
+    """``request``: a blocking :class:`RawResponse`."""
+
+    def __init__(
+        self, afn: Callable[Concatenate[AsyncCosClient, P], Awaitable[cos_async.RawResponse]]
+    ) -> None:
+        super().__init__(afn, RawResponse)
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(
+            self, obj: None, owner: type[Any]
+        ) -> Callable[Concatenate[CosClient, P], RawResponse]: ...
+        @overload
+        def __get__(self, obj: CosClient, owner: type[Any]) -> Callable[P, RawResponse]: ...
         def __get__(self, obj: CosClient | None, owner: type[Any]) -> Any: ...
 
 
@@ -279,6 +305,31 @@ class ObjectBody:
 
     def __repr__(self) -> str:
         return f"cos_sync.ObjectBody(size={self.size}, etag={self.meta.etag!r})"
+
+
+class RawResponse(ObjectBody):
+    """The blocking answer of ``request``: ``status``, ``headers``, ``request_id``, and the
+    body to ``read()``, ``iter_chunks()`` or ``save()`` (a context manager, as ObjectBody)."""
+
+    _body: cos_async.RawResponse
+
+    @property
+    def status(self) -> int:
+        """The HTTP status (2xx: an error answer raises instead)."""
+        return self._body.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers."""
+        return self._body.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """COS's ``x-cos-request-id`` of the answer."""
+        return self._body.request_id
+
+    def __repr__(self) -> str:
+        return f"cos_sync.RawResponse(status={self.status}, request_id={self.request_id!r})"
 
 
 def _slices(data: bytes, size: int | None) -> Generator[bytes, None, None]:
@@ -425,6 +476,7 @@ class CosClient:
         return client.object_url(bucket, key)
 
     get_object = _Body(AsyncCosClient.get_object)
+    request = _Raw(AsyncCosClient.request)
     list_buckets = _Method(AsyncCosClient.list_buckets)
     create_bucket = _Method(AsyncCosClient.create_bucket)
     head_bucket = _Method(AsyncCosClient.head_bucket)

@@ -179,6 +179,7 @@ COMMON_POSITIONAL = {
 #: Further positional parameters, method by method (documented in each method).
 EXTRA_POSITIONAL: dict[str, set[str]] = {
     "presign_url": {"method"},
+    "request": {"method"},
     "select_object_content": {"expression"},
     "copy": {"src_bucket", "src_key", "dst_bucket", "dst_key"},
     "upload_file": {"path"},
