@@ -168,12 +168,13 @@ async def _serve(args: argparse.Namespace) -> None:
             "  keys:       the well-known test keys of cos_async.testing (never real ones)"
         )
     lines += [f"  secret id:  {server.secret_id}", f"  secret key: {key}"]
-    print("\n".join(lines), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    # after the handlers: whoever waits for the banner may stop the server at once
+    print("\n".join(lines), flush=True)
     try:
         await stop.wait()
     finally:

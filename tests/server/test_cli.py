@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import selectors
 import signal
 import socket
@@ -37,15 +39,20 @@ class Running:
         )
         self.lines: list[str] = []
         assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
         deadline = time.monotonic() + START_BOUND
+        data = b""
         with selectors.DefaultSelector() as sel:
-            sel.register(self.process.stdout, selectors.EVENT_READ)
-            while not any("secret key" in line for line in self.lines):
-                assert time.monotonic() < deadline, f"no banner: {self.lines}"
+            sel.register(fd, selectors.EVENT_READ)
+            # raw reads (a text stream's buffer would hide lines from select): until the last
+            # line of the banner, the secret key's, is complete
+            while not re.search(rb"secret key:[^\n]*\n", data):
+                assert time.monotonic() < deadline, f"no banner: {data!r}"
                 if sel.select(timeout=1.0):
-                    line = self.process.stdout.readline()
-                    assert line, f"the server exited: {self.lines} {self.process.stderr}"
-                    self.lines.append(line.rstrip("\n"))
+                    chunk = os.read(fd, 4096)
+                    assert chunk, f"the server exited: {data!r}"
+                    data += chunk
+        self.lines = data.decode().splitlines()
 
     @property
     def output(self) -> str:

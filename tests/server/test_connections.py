@@ -194,7 +194,12 @@ def server_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 def problems(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno >= logging.WARNING]
+    """What the server and aiohttp's server side logged at WARNING or above."""
+    return [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name.startswith(("cos_async.testing", "aiohttp"))
+    ]
 
 
 async def wait_for_status(server: LocalCosServer, operation: str) -> int | None:
@@ -388,11 +393,14 @@ async def test_a_download_failing_midway_resets_the_connection(
     reader, writer = await connect(server)
     writer.write(signed_head(server, "GET", f"/{bucket}/big", {}))
     await writer.drain()
-    head, body = head_and_body(await read_to_eof(reader))
+    answer = await read_to_eof(reader)
     writer.close()
-    assert head.startswith("HTTP/1.1 200"), head
-    assert 0 < len(body) < len(data)
-    assert b"HTTP/1.1" not in body  # no second response inside the first
+    # A reset may destroy what the client had not read yet: whatever arrived is a cut answer,
+    # never a complete one, never with a second response inside it
+    head, body = head_and_body(answer)
+    assert head.startswith("HTTP/1.1 200") or not answer, head
+    assert len(body) < len(data)
+    assert b"HTTP/1.1" not in body
     assert await wait_for_status(server, "GetObject") == 500
     assert any("internal error" in r.getMessage() for r in problems(server_log))
 
@@ -431,13 +439,14 @@ async def test_a_select_failing_midway_resets_the_connection(
         + xml
     )
     await writer.drain()
-    head, body = head_and_body(await read_to_eof(reader))
+    answer = await read_to_eof(reader)
     writer.close()
-    assert head.startswith("HTTP/1.1 200"), head
-    assert "Transfer-Encoding: chunked" in head
-    assert body
+    # (see the download test: a reset may destroy what the client had not read yet)
+    head, body = head_and_body(answer)
+    assert head.startswith("HTTP/1.1 200") or not answer, head
     assert b"HTTP/1.1" not in body  # no second response inside the first
     assert not body.endswith(b"0\r\n\r\n")  # the chunked body never ends: the client sees it cut
+    assert await wait_for_status(server, "SelectObjectContent") == 500
 
 
 async def _enumerate(items: AsyncIterator[Any]) -> AsyncIterator[tuple[int, Any]]:
