@@ -50,6 +50,7 @@ __all__ = [
     "ResponseHook",
     "RestoreObjectResult",
     "Result",
+    "SignedAuthorization",
     "StorageClass",
     "TransferResult",
     "TransferSummary",
@@ -650,3 +651,28 @@ class ResponseEvent:
 RequestHook = Callable[[RequestEvent], "Awaitable[None] | None"]
 #: an ``on_response`` hook: a function of a ResponseEvent, possibly returning an awaitable
 ResponseHook = Callable[[ResponseEvent], "Awaitable[None] | None"]
+
+
+@attrs.frozen(kw_only=True)
+class SignedAuthorization:
+    """What :meth:`~cos_async.AsyncCosClient.get_auth` makes: the ``Authorization`` value of a
+    request someone else sends, and the headers that go with it. ``str()`` of it is the
+    ``Authorization`` value. Its ``repr`` shows no signature."""
+
+    #: the ``Authorization`` header's value
+    authorization: str = attrs.field(repr=False)
+    #: the token of temporary credentials, sent as ``x-cos-security-token`` (signed)
+    security_token: str | None = attrs.field(default=None, repr=False)
+    #: the ``Host`` the signature covers (``None``: signed without it)
+    host: str | None = None
+
+    def as_headers(self) -> dict[str, str]:
+        """The headers to send: ``Authorization``, and ``x-cos-security-token`` when the
+        credentials are temporary."""
+        headers = {"Authorization": self.authorization}
+        if self.security_token:
+            headers["x-cos-security-token"] = self.security_token
+        return headers
+
+    def __str__(self) -> str:
+        return self.authorization

@@ -556,6 +556,7 @@ class CosClient:
     list_multipart_uploads_page = _Method(AsyncCosClient.list_multipart_uploads_page)
     list_multipart_uploads = _Iter(AsyncCosClient.list_multipart_uploads)
     presign_url = _Method(AsyncCosClient.presign_url)
+    get_auth = _Method(AsyncCosClient.get_auth)
     presign_post = _Method(AsyncCosClient.presign_post)
     options_object = _Method(AsyncCosClient.options_object)
     upload_file = _Method(AsyncCosClient.upload_file)

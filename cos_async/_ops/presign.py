@@ -10,10 +10,16 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from cos_async import _signing
+from cos_async._credentials import Credentials
 from cos_async._errors import InvalidArgument
-from cos_async._models import PresignedPost
-from cos_async._options import checked_extra_headers
-from cos_async._validate import check_bucket, check_expires, check_key, encode_query
+from cos_async._models import PresignedPost, SignedAuthorization
+from cos_async._validate import (
+    check_bucket,
+    check_expires,
+    check_header_values,
+    check_key,
+    encode_query,
+)
 
 from ._base import OpsBase
 
@@ -33,35 +39,106 @@ class PresignOps(OpsBase):
         self,
         method: Literal["GET", "PUT", "POST", "DELETE", "HEAD"] | str,
         bucket: str,
-        key: str,
+        key: str | None = None,
         *,
         expires: int = 3600,
         params: Mapping[str, str | None] | None = None,
         headers: Mapping[str, str] | None = None,
+        sign_host: bool = True,
         now: int | None = None,
     ) -> str:
-        """A URL that performs ``method`` on the object without credentials until ``expires``
-        seconds from now. ``params`` are signed and included; ``headers`` are signed and must be
-        sent by whoever uses the URL. The token of temporary credentials is included."""
+        """A URL that performs ``method`` on the object (or, without ``key``, on the bucket)
+        without credentials until ``expires`` seconds from now. ``params`` are signed and
+        included; ``headers`` are signed and must be sent by whoever uses the URL. The token of
+        temporary credentials is included. ``sign_host=False`` leaves the ``Host`` header out of
+        the signature (a URL usable through another host name, e.g. a CDN or proxy)."""
+        method, path, base, enc_path, creds, signed = await self._prepare(
+            method, bucket, key, expires, headers, sign_host
+        )
+        query: dict[str, str | None] = dict(params or {})
+        if creds.token:
+            query["x-cos-security-token"] = creds.token
+        auth = self._engine.sign(creds, method, path, query, signed, now=now, expires=expires)
+        all_params: dict[str, str | None] = dict(auth.pairs())
+        all_params.update(query)
+        return f"{base}{enc_path}?{encode_query(all_params)}"
+
+    async def get_auth(
+        self,
+        method: Literal["GET", "PUT", "POST", "DELETE", "HEAD"] | str,
+        bucket: str,
+        key: str | None = None,
+        *,
+        expires: int = 300,
+        params: Mapping[str, str | None] | None = None,
+        headers: Mapping[str, str] | None = None,
+        sign_host: bool = True,
+        now: int | None = None,
+    ) -> SignedAuthorization:
+        """An ``Authorization`` value for a request someone else sends (a browser or a mobile
+        app holding no keys), valid for ``expires`` seconds: ``method`` on the object (or,
+        without ``key``, on the bucket), with ``params`` and ``headers`` bound into the
+        signature (the request must carry exactly them, e.g. ``{"Content-MD5": ...}`` or
+        ``{"x-cos-traffic-limit": "819200"}``). ``sign_host=False`` leaves ``Host`` out. The
+        result's :meth:`~SignedAuthorization.as_headers` are the headers to send (with
+        ``x-cos-security-token`` for temporary credentials); ``str()`` of it is the
+        ``Authorization`` value, as the official SDK's ``get_auth`` returns."""
+        method, path, _base, _enc, creds, signed = await self._prepare(
+            method, bucket, key, expires, headers, sign_host
+        )
+        if creds.token:
+            signed["x-cos-security-token"] = creds.token
+        query = dict(params or {})
+        for name, value in query.items():
+            if not isinstance(name, str) or (value is not None and not isinstance(value, str)):
+                raise InvalidArgument(
+                    f"params must map strings to strings, got {name!r}: {value!r}"
+                )
+        auth = self._engine.sign(creds, method, path, query, signed, now=now, expires=expires)
+        return SignedAuthorization(
+            authorization=auth.to_header(),
+            security_token=creds.token or None,
+            host=signed.get("Host"),
+        )
+
+    async def _prepare(
+        self,
+        method: str,
+        bucket: str,
+        key: str | None,
+        expires: int,
+        headers: Mapping[str, str] | None,
+        sign_host: bool,
+    ) -> tuple[str, str, str, str, Credentials, dict[str, str]]:
+        """The checked method, signed path, base URL, encoded path, credentials and headers to
+        sign of a presigned URL or an Authorization value."""
         check_bucket(bucket)
-        check_key(key)
+        if key is not None:
+            check_key(key)
         if not isinstance(method, str) or method.upper() not in _METHODS:
             raise InvalidArgument(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
-        method = method.upper()
+        if not isinstance(sign_host, bool):
+            raise InvalidArgument(f"sign_host must be True or False, got {sign_host!r}")
         check_expires(expires)
         engine = self._engine
         creds = await engine.credentials()
         if creds is None:
-            raise InvalidArgument("presigning needs credentials (the client is anonymous)")
+            raise InvalidArgument("signing needs credentials (the client is anonymous)")
         base, enc_path, path = engine.endpoint.locate(bucket, key)
-        query: dict[str, str | None] = dict(params or {})
-        if creds.token:
-            query["x-cos-security-token"] = creds.token
-        signed_headers = {"Host": urlsplit(base).netloc, **checked_extra_headers(headers)}
-        auth = engine.sign(creds, method, path, query, signed_headers, now=now, expires=expires)
-        all_params: dict[str, str | None] = dict(auth.pairs())
-        all_params.update(query)
-        return f"{base}{enc_path}?{encode_query(all_params)}"
+        signed: dict[str, str] = {}
+        for name, value in (headers or {}).items():
+            if not isinstance(name, str) or not name:
+                raise InvalidArgument(f"header names must be non-empty strings, got {name!r}")
+            if name.lower() in ("host", "authorization"):
+                raise InvalidArgument(
+                    f"the {name} header is made by the signer (Host with sign_host=True); "
+                    "leave it out of headers"
+                )
+            signed[name] = value
+        check_header_values(signed)
+        if sign_host:
+            signed["Host"] = urlsplit(base).netloc
+        return method.upper(), path, base, enc_path, creds, signed
 
     async def presign_post(
         self,

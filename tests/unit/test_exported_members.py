@@ -180,6 +180,7 @@ COMMON_POSITIONAL = {
 EXTRA_POSITIONAL: dict[str, set[str]] = {
     "presign_url": {"method"},
     "request": {"method"},
+    "get_auth": {"method"},
     "select_object_content": {"expression"},
     "copy": {"src_bucket", "src_key", "dst_bucket", "dst_key"},
     "upload_file": {"path"},
