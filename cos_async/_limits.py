@@ -11,6 +11,7 @@ __all__ = [
     "BUCKET_ACLS",
     "DELETE_BATCH",
     "MAX_BUCKET_NAME",
+    "MAX_BUCKET_PAGE",
     "MAX_KEY_BYTES",
     "MAX_METADATA_BYTES",
     "MAX_OBJECT_TAGS",
@@ -59,6 +60,8 @@ TRAFFIC_LIMIT_MAX = 838860800
 #: DELETE Multiple Objects takes at most 1000 keys; listings return at most 1000 entries a page.
 DELETE_BATCH = 1000
 MAX_PAGE_SIZE = 1000
+#: GET Service (list buckets): the largest page, and the default
+MAX_BUCKET_PAGE = 2000
 #: A signature (and so a presigned URL) is valid at most 7 days.
 MAX_PRESIGN_EXPIRES = 7 * 86400
 

@@ -30,7 +30,7 @@ __all__ = [
     "Grant",
     "HeadBucketResult",
     "InventoryConfigurations",
-    "ListBucketsResult",
+    "ListBucketsPage",
     "ListMultipartUploadsPage",
     "ListObjectVersionsPage",
     "ListObjectsPage",
@@ -252,11 +252,15 @@ class BucketInfo:
 
 
 @attrs.frozen(kw_only=True)
-class ListBucketsResult(Result):
-    """The buckets of the account."""
+class ListBucketsPage(Result):
+    """One page of ``list_buckets``: buckets in name order, and the marker to continue from."""
 
     buckets: tuple[BucketInfo, ...]
     owner_id: str | None = None
+    owner_display_name: str | None = None
+    is_truncated: bool = False
+    next_marker: str | None = None
+    marker: str = ""
 
 
 @attrs.frozen(kw_only=True)

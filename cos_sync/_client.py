@@ -477,7 +477,8 @@ class CosClient:
 
     get_object = _Body(AsyncCosClient.get_object)
     request = _Raw(AsyncCosClient.request)
-    list_buckets = _Method(AsyncCosClient.list_buckets)
+    list_buckets = _Iter(AsyncCosClient.list_buckets)
+    list_buckets_page = _Method(AsyncCosClient.list_buckets_page)
     create_bucket = _Method(AsyncCosClient.create_bucket)
     head_bucket = _Method(AsyncCosClient.head_bucket)
     bucket_exists = _Method(AsyncCosClient.bucket_exists)

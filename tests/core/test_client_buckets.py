@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from cos_async import (
@@ -12,6 +14,8 @@ from cos_async import (
     CosConfig,
     InvalidArgument,
     NoSuchBucket,
+    Tag,
+    Tagging,
 )
 from cos_async.testing import LocalCosServer
 
@@ -39,8 +43,9 @@ async def test_bucket_lifecycle(cos: AsyncCosClient, server: LocalCosServer) -> 
     assert head.region == server.region
     assert head.request_id
 
-    listing = await cos.list_buckets()
+    listing = await cos.list_buckets_page()
     assert [b.name for b in listing.buckets] == [name]
+    assert [b.name async for b in cos.list_buckets()] == [name]
     [info] = listing.buckets
     assert info.region == server.region
     assert info.created is not None
@@ -53,24 +58,69 @@ async def test_bucket_lifecycle(cos: AsyncCosClient, server: LocalCosServer) -> 
 
     await cos.delete_bucket(name)
     assert await cos.bucket_exists(name) is False
-    assert (await cos.list_buckets()).buckets == ()
+    assert (await cos.list_buckets_page()).buckets == ()
+    assert [b async for b in cos.list_buckets()] == []
 
 
 async def test_list_buckets_sorted_and_complete(cos: AsyncCosClient) -> None:
     names = ["zeta-1250000000", "alpha-1250000000", "mid-dle-1250000000"]
     for name in names:
         await cos.create_bucket(name)
-    listing = await cos.list_buckets()
-    assert [b.name for b in listing.buckets] == sorted(names)
+    assert [b.name async for b in cos.list_buckets()] == sorted(names)
 
 
 async def test_list_buckets_single_bucket_is_a_tuple(
     cos: AsyncCosClient, server: LocalCosServer
 ) -> None:
     name = server.create_bucket()
-    listing = await cos.list_buckets()
+    listing = await cos.list_buckets_page()
     assert isinstance(listing.buckets, tuple)
     assert [b.name for b in listing.buckets] == [name]
+
+
+async def test_list_buckets_pages_and_filters(cos: AsyncCosClient, server: LocalCosServer) -> None:
+    names = [f"b{i:02d}-1250000000" for i in range(7)]
+    for name in names:
+        await cos.create_bucket(name)
+    page = await cos.list_buckets_page(max_keys=3)
+    assert [b.name for b in page.buckets] == names[:3]
+    assert page.is_truncated
+    assert page.next_marker == names[2]
+    rest = await cos.list_buckets_page(marker=page.next_marker, max_keys=3)
+    assert [b.name for b in rest.buckets] == names[3:6]
+    assert [b.name async for b in cos.list_buckets(page_size=2)] == names
+    gets = server.requests.count("ListBuckets")
+    assert gets >= 2 + 4  # the two pages above, then four pages of two
+    await cos.put_bucket_tagging(names[4], Tagging(tags=(Tag(key="team", value="blue"),)))
+    assert [b.name async for b in cos.list_buckets(tag=("team", "blue"))] == [names[4]]
+    assert [b.name async for b in cos.list_buckets(region=server.region)] == names
+    assert [b async for b in cos.list_buckets(region="ap-nowhere")] == []
+    server.store.buckets[names[0]].created = 1_000_000_000.0
+    old = [b.name async for b in cos.list_buckets(created=("lt", 1_500_000_000))]
+    assert old == [names[0]]
+    cut = datetime.datetime(2017, 7, 14, 2, 40, tzinfo=datetime.timezone.utc)  # 1,500,000,000
+    assert [b.name async for b in cos.list_buckets(created=("gte", cut))] == names[1:]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"max_keys": 0}, "max_keys"),
+        ({"max_keys": 2001}, "max_keys"),
+        ({"tag": ("k",)}, "tag must be"),
+        ({"tag": ("k", "")}, "tag must be"),
+        ({"created": ("before", 5)}, "created must be"),
+        ({"created": ("lt", datetime.datetime(2020, 1, 1))}, "aware datetime"),
+        ({"created": ("lt", -1)}, "Unix time"),
+        ({"region": "a\nb"}, "line break"),
+    ],
+)
+async def test_list_buckets_bad_input(
+    cos: AsyncCosClient, server: LocalCosServer, kwargs: dict[str, object], named: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=named):
+        await cos.list_buckets_page(**kwargs)  # type: ignore[arg-type]
+    assert server.requests.records() == []
 
 
 async def test_create_existing_bucket(cos: AsyncCosClient, bucket: str) -> None:

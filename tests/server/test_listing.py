@@ -368,3 +368,34 @@ async def test_list_buckets_empty(http: CosHttp) -> None:
     assert reply.status == 200
     doc = reply.xml()["ListAllMyBucketsResult"]
     assert not doc.get("Buckets")
+
+
+async def test_list_buckets_pages(http: CosHttp, server: LocalCosServer) -> None:
+    names = sorted(server.create_bucket(f"p{i}-1250000000") for i in range(3))
+    reply = await http.request("GET", None, params={"max-keys": "2"})
+    doc = reply.xml()["ListAllMyBucketsResult"]
+    assert [b["Name"] for b in doc["Buckets"]["Bucket"]] == names[:2]
+    assert doc["IsTruncated"] == "true"
+    assert doc["NextMarker"] == names[1]
+    reply = await http.request("GET", None, params={"marker": names[1], "max-keys": "2"})
+    doc = reply.xml()["ListAllMyBucketsResult"]
+    assert doc["Marker"] == names[1]
+    assert doc["IsTruncated"] == "false"
+    assert "NextMarker" not in doc
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max-keys": "0"},
+        {"max-keys": "2001"},
+        {"max-keys": "²"},
+        {"tagkey": "k"},
+        {"create-time": "5"},
+        {"create-time": "5", "range": "before"},
+        {"create-time": "x", "range": "lt"},
+    ],
+)
+async def test_list_buckets_bad_parameters(http: CosHttp, params: dict[str, str]) -> None:
+    reply = await http.request("GET", None, params=params)
+    assert_error(reply, 400, "InvalidArgument")

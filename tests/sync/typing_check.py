@@ -25,7 +25,8 @@ def check(cos: CosClient, path: str | os.PathLike[str]) -> None:
     page: cos_async.ListObjectsPage = cos.list_objects_page("b-1250000000", prefix="p/")
     url: str = cos.object_url("b-1250000000", "k")
     signed: str = cos.presign_url("GET", "b-1250000000", "k", expires=60)
-    buckets: cos_async.ListBucketsResult = cos.list_buckets()
+    buckets: cos_async.ListBucketsPage = cos.list_buckets_page()
+    every: Generator[cos_async.BucketInfo, None, None] = cos.list_buckets(region="ap-guangzhou")
 
     body: cos_sync.ObjectBody = cos.get_object("b-1250000000", "k")
     with body:
@@ -62,5 +63,6 @@ def check(cos: CosClient, path: str | os.PathLike[str]) -> None:
     not_async: cos_async.ObjectBody = cos.get_object("b-1", "k")  # type: ignore[assignment]
     not_list: list[cos_async.ObjectInfo] = cos.list_objects("b-1")  # type: ignore[assignment]
 
-    del put, head, exists, deleted, page, url, signed, buckets, data, meta, size, chunks, saved
+    del put, head, exists, deleted, page, url, signed, buckets, every, data, meta, size, chunks
+    del saved
     del key, pages, uploads, up, down, summary, wrong, not_async, not_list
