@@ -217,9 +217,14 @@ class CosConfig:
             return self.endpoint
         if self.accelerate:
             return f"cos.accelerate.{self.domain_suffix}"
+        return self.regional_suffix(self.region)
+
+    def regional_suffix(self, region: str | None) -> str:
+        """``cos.<region>.<domain suffix>`` (``cos-internal.<region>.tencentcos.cn`` with
+        ``internal``): the regional domain of ``region``, which copy sources always name."""
         if self.internal:  # internal domains exist only under tencentcos.cn (official SDK too)
-            return f"cos-internal.{self.region}.tencentcos.cn"
-        return f"cos.{self.region}.{self.domain_suffix}"
+            return f"cos-internal.{region}.tencentcos.cn"
+        return f"cos.{region}.{self.domain_suffix}"
 
     def service_host(self) -> str:
         if self.endpoint_url is not None:

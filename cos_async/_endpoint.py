@@ -45,8 +45,18 @@ class Endpoint:
             host = host[: -len("myqcloud.com")] + "tencentcos.cn"
         return host
 
-    def locate(self, bucket: str | None, key: str | None) -> tuple[str, str, str]:
-        """(base URL with host, encoded path, decoded path that is signed)."""
+    def locate(
+        self,
+        bucket: str | None,
+        key: str | None,
+        *,
+        region: str | None = None,
+        endpoint: str | None = None,
+    ) -> tuple[str, str, str]:
+        """(base URL with host, encoded path, decoded path that is signed). ``region`` or
+        ``endpoint``: a bucket elsewhere than the client's (the source of a cross-region copy):
+        ``<bucket>.<endpoint>``, or the regional domain of ``region``; a path-style
+        ``endpoint_url`` (one server) ignores them."""
         key_part = "/" + key if key is not None else "/"
         enc_key = "/" + encode_key(key) if key is not None else "/"
         if self._base is not None:  # path-style: endpoint_url
@@ -56,6 +66,9 @@ class Endpoint:
             if key is None:
                 return self._base, f"{prefix}/{bucket}/", f"{prefix}/{bucket}/"
             return self._base, f"{prefix}/{bucket}{enc_key}", f"{prefix}/{bucket}{key_part}"
+        if bucket is not None and (region is not None or endpoint is not None):
+            suffix = endpoint if endpoint is not None else self.config.regional_suffix(region)
+            return f"{self.config.scheme}://{bucket}.{suffix}", enc_key, key_part
         return f"{self.config.scheme}://{self.host(bucket)}", enc_key, key_part
 
     def url(
@@ -84,15 +97,38 @@ class Endpoint:
             self.switched = True
             log.info("no x-cos-request-id in a failed answer: retrying on *.tencentcos.cn")
 
-    def copy_source(self, bucket: str, key: str, version_id: str | None) -> str:
-        """The ``x-cos-copy-source`` of an object: ``<bucket>.<endpoint suffix>/<key>`` (for a
-        path-style ``endpoint_url`` without a region, ``/<bucket>/<key>``)."""
+    def copy_source(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        *,
+        region: str | None = None,
+        endpoint: str | None = None,
+    ) -> str:
+        """The ``x-cos-copy-source`` of an object: ``<bucket>.<endpoint>/<key>`` with
+        ``endpoint``, else ``<bucket>.cos.<region>.<domain>/<key>`` with the source's
+        ``region`` (default: the client's; never the accelerate domain, which COS does not take
+        as a copy source), or ``<bucket>.<endpoint>`` of a client with a custom ``endpoint``;
+        for a path-style ``endpoint_url`` without a region, ``/<bucket>/<key>``."""
         cfg = self.config
         path = encode_key(key)
-        if cfg.region is not None or cfg.endpoint is not None or cfg.accelerate:
+        if endpoint is not None:
+            source = f"{bucket}.{endpoint}/{path}"
+        elif region is not None:
+            source = f"{bucket}.{cfg.regional_suffix(region)}/{path}"
+        elif cfg.endpoint is not None and not _accelerated(cfg):
+            source = f"{bucket}.{cfg.endpoint}/{path}"
+        elif cfg.region is not None:
+            source = f"{bucket}.{cfg.regional_suffix(cfg.region)}/{path}"
+        elif cfg.endpoint is not None or cfg.accelerate:  # no region to name: the best we have
             source = f"{bucket}.{cfg.endpoint_suffix()}/{path}"
         else:
             source = f"/{bucket}/{path}"
         if version_id is not None:
             source += f"?versionId={quote(version_id, safe='')}"
         return source
+
+
+def _accelerated(cfg: CosConfig) -> bool:
+    return cfg.accelerate or (cfg.endpoint or "").startswith("cos.accelerate.")

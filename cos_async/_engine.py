@@ -84,6 +84,10 @@ class Request:
     #: closing the client interrupts the request in flight (False for a request whose outcome
     #: must be known: an Initiate, whose upload is to be aborted, or a Complete)
     interruptible: bool = True
+    #: a bucket in another region, or behind another endpoint, than the client's (the source
+    #: of a cross-region copy)
+    region: str | None = None
+    endpoint: str | None = None
 
     @property
     def target(self) -> str:
@@ -250,7 +254,9 @@ class RequestEngine:
     # --- one attempt ------------------------------------------------------------------------
 
     async def _attempt(self, req: Request, read_timeout: float) -> Response:
-        base, enc_path, path = self.endpoint.locate(req.bucket, req.key)
+        base, enc_path, path = self.endpoint.locate(
+            req.bucket, req.key, region=req.region, endpoint=req.endpoint
+        )
         headers = {k: v.strip() for k, v in req.headers.items()}
         headers["Host"] = urlsplit(base).netloc
         body = req.body

@@ -32,6 +32,7 @@ from urllib.parse import quote
 import attrs
 
 from . import _limits
+from ._config import _HOST_RE, _REGION_RE
 from ._endpoint import Endpoint
 from ._errors import InvalidArgument
 from ._models import StorageClass
@@ -524,6 +525,16 @@ def checked_extra_headers(extra_headers: Mapping[str, str] | None) -> dict[str, 
     return out
 
 
+def _optional_region(_inst: object, _attr: object, value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or not _REGION_RE.match(value)):
+        raise InvalidArgument(f"source_region is not a COS region name: {value!r}")
+
+
+def _optional_host(_inst: object, _attr: object, value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or not _HOST_RE.match(value)):
+        raise InvalidArgument(f"source_endpoint must be a host name, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class CopySource:
     """The source of a copy (``x-cos-copy-source`` and its SSE-C key)."""
@@ -532,10 +543,21 @@ class CopySource:
     key: str = attrs.field(validator=lambda _i, _a, v: check_key(v))
     version_id: str | None = attrs.field(default=None, validator=_single_line("source_version_id"))
     sse_customer_key: bytes | None = attrs.field(default=None, repr=False, validator=_check_sse_key)
+    #: the source's region, when it is not the client's (a cross-region copy)
+    region: str | None = attrs.field(default=None, validator=_optional_region)
+    #: the source's endpoint (``cos.<region>.myqcloud.com``, or a private endpoint), when it is
+    #: neither the client's nor a region's default
+    endpoint: str | None = attrs.field(default=None, validator=_optional_host)
 
     def headers(self, endpoint: Endpoint) -> dict[str, str]:
         headers = {
-            "x-cos-copy-source": endpoint.copy_source(self.bucket, self.key, self.version_id)
+            "x-cos-copy-source": endpoint.copy_source(
+                self.bucket,
+                self.key,
+                self.version_id,
+                region=self.region,
+                endpoint=self.endpoint,
+            )
         }
         headers.update(sse_customer_headers(self.sse_customer_key, COPY_SOURCE_SSE_CUSTOMER))
         return headers

@@ -491,6 +491,8 @@ class MultipartOps(OpsBase):
         source_bucket: str,
         source_key: str,
         source_version_id: str | None = None,
+        source_region: str | None = None,
+        source_endpoint: str | None = None,
         source_range: tuple[int, int] | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,
@@ -500,7 +502,8 @@ class MultipartOps(OpsBase):
         sse_customer_key: bytes | None = None,
         source_sse_customer_key: bytes | None = None,
     ) -> UploadPartCopyResult:
-        """Copy ``source_range=(first, last)`` (inclusive) of another object as one part."""
+        """Copy ``source_range=(first, last)`` (inclusive) of another object as one part (a
+        source elsewhere: ``source_region`` or ``source_endpoint``, as for ``copy_object``)."""
         check_bucket(bucket)
         check_key(key)
         check_part_number(part_number)
@@ -510,6 +513,8 @@ class MultipartOps(OpsBase):
             key=source_key,
             version_id=source_version_id,
             sse_customer_key=source_sse_customer_key,
+            region=source_region,
+            endpoint=source_endpoint,
         )
         span: tuple[int, int] | None = None
         if source_range is not None:

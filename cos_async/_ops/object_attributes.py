@@ -17,7 +17,7 @@ from cos_async._models import (
     Result,
     as_list,
 )
-from cos_async._options import Grants
+from cos_async._options import Grants, PartOptions
 from cos_async._validate import check_bucket, check_key, check_tags
 from cos_async._xml import text_of
 
@@ -47,10 +47,11 @@ class ObjectAttributeOps(OpsBase):
         days: int,
         tier: Literal["Expedited", "Standard", "Bulk"] = "Standard",
         version_id: str | None = None,
+        sse_customer_key: bytes | None = None,
     ) -> RestoreObjectResult:
         """Restore an ARCHIVE / DEEP_ARCHIVE object for ``days``. Returns 202 when the restore
         started, 200 when it was already restored (its expiry is extended): an ``int``, with
-        ``request_id`` and ``headers``."""
+        ``request_id`` and ``headers``. An SSE-C object needs its ``sse_customer_key``."""
         check_bucket(bucket)
         check_key(key)
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:
@@ -60,6 +61,7 @@ class ObjectAttributeOps(OpsBase):
         body, headers = xml_body(
             "RestoreRequest", {"Days": str(days), "CASJobParameters": {"Tier": tier}}
         )
+        headers.update(PartOptions(sse_customer_key=sse_customer_key).headers())
         reply = await self._engine.send(
             Request(
                 method="POST",

@@ -5,8 +5,8 @@ builds the bundles."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Literal
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 from cos_async import _limits
 from cos_async._body import Body, ObjectBody, RangeSink, RequestBody, make_body
@@ -62,8 +62,10 @@ __all__ = [
     "crc_check",
     "delete_object",
     "discard_damaged",
+    "get_object_request",
     "get_range_into",
     "head_object",
+    "open_object",
     "put_object",
 ]
 
@@ -205,6 +207,8 @@ async def head_object(
     conditions: ReadConditions = _NO_CONDITIONS,
     sse_customer_key: bytes | None = None,
     extra: Mapping[str, str] | None = None,
+    region: str | None = None,
+    endpoint: str | None = None,
 ) -> ObjectMeta:
     headers = conditions.headers()
     headers.update(sse_customer_headers(sse_customer_key))
@@ -212,7 +216,15 @@ async def head_object(
         headers.update(extra)
     params = {"versionId": version_id} if version_id is not None else {}
     reply = await engine.send(
-        Request(method="HEAD", bucket=bucket, key=key, params=params, headers=headers)
+        Request(
+            method="HEAD",
+            bucket=bucket,
+            key=key,
+            params=params,
+            headers=headers,
+            region=region,
+            endpoint=endpoint,
+        )
     )
     return ObjectMeta.from_headers(reply.headers, reply.request_id)
 
@@ -254,6 +266,63 @@ async def get_range_into(
             f"GET {bucket}/{key} with Range {headers['Range']}: COS answered {resp.status}"
         )
     return ObjectMeta.from_headers(resp.headers, resp.request_id)
+
+
+def get_object_request(bucket: str, key: str, arguments: Mapping[str, Any]) -> Request:
+    """The GET Object request of ``get_object``'s arguments (its ``locals()``: the read
+    conditions, ``range``, ``version_id``, the ``response_*`` overrides, ``traffic_limit``,
+    ``sse_customer_key``, ``extra_headers``), each checked."""
+    headers = ReadConditions.from_arguments(arguments).headers()
+    headers.update(
+        PartOptions(
+            traffic_limit=arguments["traffic_limit"],
+            sse_customer_key=arguments["sse_customer_key"],
+        ).headers()
+    )
+    headers.update(checked_extra_headers(arguments["extra_headers"]))
+    if arguments["range"] is not None:
+        first, last = check_byte_range("range", arguments["range"], open_end=True)
+        headers["Range"] = f"bytes={first}-{'' if last is None else last}"
+    params: dict[str, str | None] = {}
+    if arguments["version_id"] is not None:
+        params["versionId"] = arguments["version_id"]
+    for name in _RESPONSE_OVERRIDES:
+        value = arguments[name]
+        if value is not None:
+            params[name.replace("_", "-")] = check_single_line(name, value)
+    return Request(method="GET", bucket=bucket, key=key, params=params, headers=headers)
+
+
+async def open_object(
+    engine: RequestEngine,
+    request: Request,
+    *,
+    verify_crc: bool,
+    decipher: Callable[[ObjectMeta], Awaitable[Callable[[bytes], bytes] | None]] | None = None,
+) -> ObjectBody:
+    """Send a GET Object and hand over its streaming body. ``decipher`` (client-side
+    encryption) is given the answer's metadata and returns what turns the bytes received into
+    those read (or ``None``); when it raises, the connection is dropped and nothing is read."""
+    resp = await engine.open(request)
+    meta = ObjectMeta.from_headers(resp.headers, resp.request_id)
+    transform = None
+    if decipher is not None:
+        try:
+            transform = await decipher(meta)
+        except BaseException:
+            resp.release_or_close()
+            raise
+    length_text = resp.headers.get("Content-Length", "")
+    expected = int(length_text) if length_text.isdigit() else None
+    partial = resp.status == 206
+    return ObjectBody(
+        meta,
+        resp.iter_body,
+        resp.release_or_close,
+        verify_crc=verify_crc and not partial,
+        expected_length=expected,
+        transform=transform,
+    )
 
 
 async def copy_object(
@@ -528,35 +597,8 @@ class ObjectOps(OpsBase):
         """
         check_bucket(bucket)
         check_key(key)
-        arguments = locals()
-        headers = ReadConditions.from_arguments(arguments).headers()
-        headers.update(
-            PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key).headers()
-        )
-        headers.update(checked_extra_headers(extra_headers))
-        if range is not None:
-            first, last = check_byte_range("range", range, open_end=True)
-            headers["Range"] = f"bytes={first}-{'' if last is None else last}"
-        params: dict[str, str | None] = {}
-        if version_id is not None:
-            params["versionId"] = version_id
-        for name in _RESPONSE_OVERRIDES:
-            value = arguments[name]
-            if value is not None:
-                params[name.replace("_", "-")] = check_single_line(name, value)
-        resp = await self._engine.open(
-            Request(method="GET", bucket=bucket, key=key, params=params, headers=headers)
-        )
-        meta = ObjectMeta.from_headers(resp.headers, resp.request_id)
-        length_text = resp.headers.get("Content-Length", "")
-        expected = int(length_text) if length_text.isdigit() else None
-        partial = resp.status == 206
-        return ObjectBody(
-            meta,
-            resp.iter_body,
-            resp.release_or_close,
-            verify_crc=verify_crc and not partial,
-            expected_length=expected,
+        return await open_object(
+            self._engine, get_object_request(bucket, key, locals()), verify_crc=verify_crc
         )
 
     @takes_read_conditions
@@ -626,6 +668,8 @@ class ObjectOps(OpsBase):
         source_bucket: str,
         source_key: str,
         source_version_id: str | None = None,
+        source_region: str | None = None,
+        source_endpoint: str | None = None,
         metadata_directive: Literal["Copy", "Replaced"] = "Copy",
         content_type: str | None = None,
         content_disposition: str | None = None,
@@ -657,7 +701,9 @@ class ObjectOps(OpsBase):
 
         ``metadata_directive="Copy"`` keeps the source's metadata (the content/metadata arguments
         are then refused); ``"Replaced"`` sets them. ``if_*`` are conditions on the source.
-        Without ``storage_class`` the copy is STANDARD (COS does not keep the source's class)."""
+        Without ``storage_class`` the copy is STANDARD (COS does not keep the source's class).
+        A source in another region: ``source_region``; behind another endpoint:
+        ``source_endpoint`` (a host name); an SSE-C source: ``source_sse_customer_key``."""
         check_bucket(bucket)
         check_key(key)
         arguments = locals()
@@ -670,6 +716,8 @@ class ObjectOps(OpsBase):
                 key=source_key,
                 version_id=source_version_id,
                 sse_customer_key=source_sse_customer_key,
+                region=source_region,
+                endpoint=source_endpoint,
             ),
             metadata_directive=metadata_directive,
             write=WriteOptions.from_arguments(arguments),

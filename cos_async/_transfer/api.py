@@ -202,6 +202,8 @@ class TransferOps(OpsBase):
         dst_key: str,
         *,
         source_version_id: str | None = None,
+        source_region: str | None = None,
+        source_endpoint: str | None = None,
         part_size: int | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         threshold: int = 5 * 1024**3,
@@ -232,7 +234,9 @@ class TransferOps(OpsBase):
         """Copy an object of any size (``copy_object`` up to ``threshold``, 5 GiB, concurrent part
         copies above); metadata is preserved unless ``metadata_directive="Replaced"``. The object
         options are those of :meth:`copy_object`, at any size: without ``storage_class`` the copy
-        is STANDARD, as COS documents for copies."""
+        is STANDARD, as COS documents for copies. A source in another region: ``source_region``
+        (or ``source_endpoint``); its HEAD goes there too. SSE-C: ``sse_customer_key`` for the
+        copy, ``source_sse_customer_key`` for the source."""
         check_bucket(dst_bucket)
         check_key(dst_key)
         check_part_size(part_size)
@@ -244,6 +248,8 @@ class TransferOps(OpsBase):
                     key=src_key,
                     version_id=source_version_id,
                     sse_customer_key=source_sse_customer_key,
+                    region=source_region,
+                    endpoint=source_endpoint,
                 ),
                 dst_bucket,
                 dst_key,

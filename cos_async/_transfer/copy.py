@@ -80,6 +80,8 @@ async def copy(
         source.key,
         version_id=source.version_id,
         sse_customer_key=source.sse_customer_key,
+        region=source.region,
+        endpoint=source.endpoint,
     )
     size = meta.size
     pinned = ReadConditions(if_match=meta.etag)

@@ -195,11 +195,15 @@ class LocalCosServer:
     ) -> None:
         await self.stop()
 
-    def create_bucket(self, name: str | None = None, *, acl: str = "private") -> str:
+    def create_bucket(
+        self, name: str | None = None, *, acl: str = "private", region: str | None = None
+    ) -> str:
         """Create a bucket directly in the store (no request); returns its name.
 
-        Without a name, a fresh ``test-<n>-<appid>`` name is chosen. Call it on the server's loop
-        (or through :class:`ThreadedLocalCosServer`, which does that for you).
+        Without a name, a fresh ``test-<n>-<appid>`` name is chosen. ``region``: a bucket of
+        another region than the server's (the source of a cross-region copy names it). Call it
+        on the server's loop (or through :class:`ThreadedLocalCosServer`, which does that for
+        you).
         """
         if name is None:
             while True:
@@ -209,7 +213,7 @@ class LocalCosServer:
                     break
         if name in self.store.buckets:
             raise ValueError(f"bucket {name!r} already exists")
-        self.store.create_bucket(name, self.region, Acl(canned=acl))
+        self.store.create_bucket(name, region or self.region, Acl(canned=acl))
         return name
 
     def delete_bucket(self, name: str) -> None:
@@ -307,9 +311,11 @@ class ThreadedLocalCosServer:
             raise RuntimeError("the server is not running")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    def create_bucket(self, name: str | None = None, *, acl: str = "private") -> str:
+    def create_bucket(
+        self, name: str | None = None, *, acl: str = "private", region: str | None = None
+    ) -> str:
         """:meth:`LocalCosServer.create_bucket`, run on the server's thread."""
-        return self.call(lambda: self.server.create_bucket(name, acl=acl))
+        return self.call(lambda: self.server.create_bucket(name, acl=acl, region=region))
 
     def delete_bucket(self, name: str) -> None:
         """:meth:`LocalCosServer.delete_bucket`, run on the server's thread."""

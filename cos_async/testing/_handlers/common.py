@@ -190,6 +190,13 @@ def copy_source(state: AppState, ctx: Ctx) -> tuple[BucketState, ObjectVersion]:
     bucket = state.store.buckets.get(src_bucket)
     if bucket is None:
         raise err(404, "NoSuchBucket", f"The source bucket does not exist: {src_bucket!r}")
+    named = _source_region(raw)
+    if named is not None and named != bucket.region:
+        raise err(
+            404,
+            "NoSuchBucket",
+            f"The source bucket {src_bucket!r} is in {bucket.region}, not in {named}",
+        )
     versions = bucket.objects.get(src_key) or []
     if src_vid:
         v = next((x for x in versions if x.version_id == src_vid), None)
@@ -201,6 +208,20 @@ def copy_source(state: AppState, ctx: Ctx) -> tuple[BucketState, ObjectVersion]:
     check_copy_conditions(ctx, v)
     check_readable(state, v)
     return bucket, v
+
+
+_REGIONAL_HOST = re.compile(
+    r"^[^.]+\.cos(?:-internal)?\.([a-z0-9-]+)\.(?:myqcloud\.com|tencentcos\.cn)$"
+)
+
+
+def _source_region(raw: str) -> str | None:
+    """The region a copy source's host names (``<bucket>.cos.<region>.myqcloud.com``), if any."""
+    value = raw.strip().split("://", 1)[-1]
+    if value.startswith("/"):
+        return None
+    match = _REGIONAL_HOST.match(hostname_of(value.partition("/")[0]))
+    return match.group(1) if match else None
 
 
 def _parse_copy_source(raw: str) -> tuple[str | None, str, str | None]:

@@ -409,6 +409,7 @@ async def copy_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.Strea
 
 async def restore_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
     v = find_version(ctx, bucket)
+    check_sse_access(ctx, v)
     body = await read_small(ctx)
     try:
         root = parse(body).get("RestoreRequest")
