@@ -74,8 +74,10 @@ class CosApp(AppState):
         finally:
             if watch is not None:
                 watch.close()
-        if ctx is not None and ctx.record is not None and ctx.record.status is None:
-            ctx.record.status = resp.status
+        if ctx is not None and ctx.record is not None:
+            if ctx.record.status is None:
+                ctx.record.status = resp.status
+            ctx.record.response_bytes = 0 if ctx.method == "HEAD" else resp.content_length
         return resp
 
     async def _handle(self, ctx: Ctx) -> web.StreamResponse:

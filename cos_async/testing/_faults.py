@@ -282,6 +282,9 @@ class RequestRecord:
     fault: str | None = None
     #: the document (XML or JSON) the request carried, when the log keeps documents
     document: bytes | None = attrs.field(default=None, repr=False)
+    #: the length of the body of the answer (its Content-Length; 0 for a HEAD): what a read
+    #: cost, e.g. to check that a ranged read did not fetch the whole object
+    response_bytes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = attrs.asdict(self)

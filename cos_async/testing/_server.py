@@ -142,6 +142,17 @@ class LocalCosServer:
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{host}:{self.port}"
 
+    def storage_options(self) -> dict[str, str]:
+        """The options of a ``cos://`` filesystem (:mod:`cos_async.fs`) on this server: its
+        region, keys and endpoint, for ``fsspec.filesystem("cos", **options)`` or as the
+        ``storage_options=`` of pandas, Dask and Ray."""
+        return {
+            "region": self.region,
+            "secret_id": self.secret_id,
+            "secret_key": self.secret_key,
+            "endpoint_url": self.endpoint,
+        }
+
     async def start(self) -> None:
         """Bind and start serving (``port`` is then the actual port)."""
         if self._runner is not None:
@@ -251,6 +262,11 @@ class ThreadedLocalCosServer:
     def endpoint(self) -> str:
         """``http://host:port`` of the running server."""
         return self.server.endpoint
+
+    def storage_options(self) -> dict[str, str]:
+        """:meth:`LocalCosServer.storage_options`: the options of a ``cos://`` filesystem on
+        this server."""
+        return self.server.storage_options()
 
     def start(self) -> ThreadedLocalCosServer:
         """Start the server on a new daemon thread and wait until it listens."""

@@ -14,6 +14,11 @@ Installed with the package (entry point ``pytest11``). Fixtures:
     fixture: it needs pytest-asyncio, and the test runs on pytest-asyncio's loop).
 ``cos_sync_client``
     a :class:`cos_sync.CosClient` on ``cos_config``, closed after the test.
+``cos_storage_options``
+    the ``storage_options`` of a ``cos://`` URL on ``cos_server`` (pandas, Dask, Ray, fsspec).
+``cos_fs``
+    a :class:`cos_async.fs.CosFileSystem` on ``cos_server``, closed after the test (needs the
+    extra ``cos-async[fsspec]``).
 
 This module is glue between pytest and the two halves of the package: unlike the server, it
 may use the client (``cos_async``, ``cos_sync``), which it imports inside the fixtures that
@@ -32,6 +37,7 @@ from ._server import LocalCosServer, ThreadedLocalCosServer
 
 if TYPE_CHECKING:
     from cos_async import AsyncCosClient, CosConfig
+    from cos_async.fs import CosFileSystem
     from cos_sync import CosClient
 
 #: async fixtures are run by pytest-asyncio (a test dependency, not the package's)
@@ -103,3 +109,26 @@ def cos_sync_client(cos_config: CosConfig) -> Iterator[CosClient]:
 
     with CosClient(cos_config) as client:
         yield client
+
+
+@pytest.fixture
+def cos_storage_options(cos_server: ThreadedLocalCosServer) -> dict[str, str]:
+    """The ``storage_options`` of a ``cos://`` URL on ``cos_server`` (its region, keys and
+    endpoint): ``pd.read_parquet(f"cos://{cos_bucket}/t.parquet",
+    storage_options=cos_storage_options)``; works in worker processes too (the server listens
+    on 127.0.0.1)."""
+    return cos_server.storage_options()
+
+
+@pytest.fixture
+def cos_fs(cos_storage_options: dict[str, str]) -> Iterator[CosFileSystem]:
+    """A ``cos_async.fs.CosFileSystem`` on ``cos_server`` (a fresh instance, not fsspec's
+    cached one), its connections closed after the test. Needs fsspec (``cos-async[fsspec]``)."""
+    pytest.importorskip("fsspec", reason="the cos_fs fixture needs cos-async[fsspec]")
+    from cos_async.fs import CosFileSystem
+
+    fs = CosFileSystem(**cos_storage_options, skip_instance_cache=True)
+    try:
+        yield fs
+    finally:
+        fs.close()
