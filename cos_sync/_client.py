@@ -563,6 +563,8 @@ class CosClient:
     upload_file = _Method(AsyncCosClient.upload_file)
     upload_stream = _Method(AsyncCosClient.upload_stream)
     download_file = _Method(AsyncCosClient.download_file)
+    download_fileobj = _Method(AsyncCosClient.download_fileobj)
+    download_stream = _Iter(AsyncCosClient.download_stream)
     copy = _Method(AsyncCosClient.copy)
     upload_dir = _Method(AsyncCosClient.upload_dir)
     download_prefix = _Method(AsyncCosClient.download_prefix)

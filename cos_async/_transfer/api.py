@@ -4,8 +4,8 @@ the option bundles once and hand them to the transfer functions."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Iterable, Mapping
-from typing import IO, Literal
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import IO, Any, Literal, Protocol
 
 from cos_async._models import StorageClass, TransferResult, TransferSummary
 from cos_async._ops._base import OpsBase
@@ -25,11 +25,18 @@ from cos_async._validate import (
     check_part_size,
 )
 
-from . import bulk, download, upload
+from . import bulk, download, stream, upload
 from . import copy as copies
 from ._common import DEFAULT_CONCURRENCY
 
-__all__ = ["TransferOps"]
+__all__ = ["BinaryWritable", "TransferOps"]
+
+
+class BinaryWritable(Protocol):
+    """What ``download_fileobj`` writes into: an object with ``write(bytes)``, plain (run in a
+    worker thread) or ``async def``."""
+
+    def write(self, data: bytes, /) -> Any: ...
 
 
 class TransferOps(OpsBase):
@@ -329,6 +336,75 @@ class TransferOps(OpsBase):
                 progress=check_progress(progress),
                 skip_unchanged=skip_unchanged,
             )
+
+    async def download_fileobj(
+        self,
+        bucket: str,
+        key: str,
+        fileobj: BinaryWritable,
+        *,
+        part_size: int = 8 * 1024 * 1024,
+        concurrency: int = 4,
+        progress: ProgressCallback | None = None,
+        version_id: str | None = None,
+        traffic_limit: int | None = None,
+        sse_customer_key: bytes | None = None,
+        verify_crc: bool = True,
+    ) -> TransferResult:
+        """Write the object into a writable binary file object (``io.BytesIO``, a socket's file,
+        a pipe, an object with a plain or ``async def write``): ranged GETs pinned to the ETag,
+        ``concurrency`` parts of ``part_size`` (at most 64 MiB) fetched ahead and written in
+        order, the CRC-64 of the whole checked at the end. What was written stays written: on
+        an error (an object replaced meanwhile, a CRC-64 that does not match) discard what
+        ``fileobj`` received. For a file on disk, :meth:`download_file` is faster and never
+        leaves a partial file."""
+        check_bucket(bucket)
+        check_key(key)
+        async with self._engine.activity("download_fileobj"):
+            return await stream.download_fileobj(
+                self._engine,
+                bucket,
+                key,
+                fileobj,
+                part_size=part_size,
+                concurrency=concurrency,
+                progress=check_progress(progress),
+                version_id=version_id,
+                part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+                verify_crc=verify_crc,
+            )
+
+    async def download_stream(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        part_size: int = 8 * 1024 * 1024,
+        concurrency: int = 4,
+        version_id: str | None = None,
+        traffic_limit: int | None = None,
+        sse_customer_key: bytes | None = None,
+        verify_crc: bool = True,
+    ) -> AsyncIterator[bytes]:
+        """The object's bytes in order, a part at a time (``async for chunk in
+        cos.download_stream(bucket, key)``): ranged GETs pinned to the ETag, ``concurrency``
+        parts of ``part_size`` (at most 64 MiB) fetched ahead, so memory stays within
+        ``concurrency`` parts; the CRC-64 of the whole is checked after the last part
+        (:class:`IntegrityError` then, after the bytes were handed over)."""
+        check_bucket(bucket)
+        check_key(key)
+        async with self._engine.activity("download_stream"):
+            async for chunk in stream.stream_object(
+                self._engine,
+                bucket,
+                key,
+                part_size=part_size,
+                concurrency=concurrency,
+                version_id=version_id,
+                part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
+                verify_crc=verify_crc,
+            ):
+                yield chunk
 
     async def delete_prefix(self, bucket: str, prefix: str) -> TransferSummary:
         """Delete every object whose key starts with ``prefix``."""

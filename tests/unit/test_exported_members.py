@@ -185,6 +185,7 @@ EXTRA_POSITIONAL: dict[str, set[str]] = {
     "copy": {"src_bucket", "src_key", "dst_bucket", "dst_key"},
     "upload_file": {"path"},
     "download_file": {"path"},
+    "download_fileobj": {"fileobj"},
     "upload_stream": {"source"},
     "delete_prefix": {"prefix"},
     "download_prefix": {"prefix", "local_dir"},
