@@ -1,7 +1,7 @@
 """The real libraries on ``cos://``, against the local server: pandas with ``storage_options``,
 pyarrow datasets through ``PyFileSystem(FSSpecHandler(fs))``, a parquet footer read by random
-seeks (bytes counted by the server), a ``dask.distributed`` cluster of two worker processes,
-and Ray Data."""
+seeks (bytes counted by the server), a ``dask.distributed`` cluster of two worker processes.
+Ray Data runs in docs/datastack.md's example (``test_datastack_docs.py``)."""
 
 from __future__ import annotations
 
@@ -153,34 +153,3 @@ def test_dask_cluster_reads_csv_and_writes_parquet(
     got = pd.read_parquet(out, storage_options=cos_storage_options)["amount"].sort_index()
     expected = pd.concat(parts).groupby("city")["amount"].sum().sort_index()
     pd.testing.assert_series_equal(got, expected, check_names=False)
-
-
-# --- ray ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_ray_data_reads_parquet(
-    cos_storage_options: dict[str, Any], cos_fs: CosFileSystem, cos_bucket: str
-) -> None:
-    ray = pytest.importorskip("ray")
-    for i in range(3):
-        cos_fs.pipe_file(f"{cos_bucket}/ray/part-{i}.parquet", _parquet(frame(100, seed=i)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Ray's own deprecation chatter
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        try:
-            filesystem = pafs.PyFileSystem(pafs.FSSpecHandler(CosFileSystem(**cos_storage_options)))
-            dataset = ray.data.read_parquet(f"{cos_bucket}/ray", filesystem=filesystem)
-            assert dataset.count() == 300
-            total = dataset.sum("amount")
-        finally:
-            ray.shutdown()
-    expected = sum(frame(100, seed=i)["amount"].sum() for i in range(3))
-    assert total == expected
-
-
-def _parquet(df: Any) -> bytes:
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
-    return buf.getvalue()
