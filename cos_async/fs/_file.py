@@ -99,6 +99,9 @@ class CosReadCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
         self._current: int | None = None
         self._crc = Crc64()
         self._expected_crc = crc64
+        #: set once the blocks read in order do not match the object's CRC-64: every read
+        #: from then on raises it
+        self._damaged: IntegrityError | None = None
 
     # --- the caller's thread -----------------------------------------------------------------
 
@@ -107,6 +110,8 @@ class CosReadCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
         stop = self.size if stop is None else min(stop, self.size)
         if start >= stop:
             return b""
+        if self._damaged is not None:
+            raise self._damaged
         first = start // self.blocksize
         if first == self._current and (stop - 1) // self.blocksize == first:
             block = self._blocks.get(first)  # an atomic dict read; the loop may evict meanwhile
@@ -148,6 +153,8 @@ class CosReadCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
         else:
             self.miss_count += 1
         blocks = [await self._block(b) for b in wanted]
+        if self._damaged is not None:
+            raise self._damaged
         self._current = last
         self._evict(keep=set(wanted))
         if first == last:
@@ -203,16 +210,30 @@ class CosReadCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
                 f"cos://{f.path}: bytes {start}..{end - 1} are gone; the object changed while "
                 "it was read"
             ) from None
-        data = await body.read()
-        if len(data) != end - start:
-            raise IntegrityError(
-                f"cos://{f.path}: asked for bytes {start}..{end - 1}, got {len(data)} bytes"
-            )
-        return data
+        want, got = end - start, 0
+        parts: list[bytes] = []
+        async with body:  # never more than was asked for: a bad answer is refused, not kept
+            if body.size != want:
+                raise IntegrityError(
+                    f"cos://{f.path}: asked for bytes {start}..{end - 1}, the answer has "
+                    f"{body.size} bytes"
+                )
+            async for chunk in body.iter_chunks():
+                got += len(chunk)
+                if got > want:
+                    raise IntegrityError(
+                        f"cos://{f.path}: asked for {want} bytes from {start}, got more"
+                    )
+                parts.append(chunk)
+        if got != want:
+            raise IntegrityError(f"cos://{f.path}: asked for {want} bytes from {start}, got {got}")
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _check_crc(self) -> None:
         """Feed the blocks that continue the in-order prefix to the CRC-64; check it at the end
-        (a file read out of order, or with blocks evicted before their turn, is not checked)."""
+        (a file read out of order, or with blocks evicted before their turn, is not checked).
+        A mismatch is kept in ``_damaged`` for the reads to raise (this runs in whichever
+        block's task completes the prefix, perhaps a readahead nobody awaits)."""
         while self._crc.length < self.size:
             b, rest = divmod(self._crc.length, self.blocksize)
             block = self._blocks.get(b)
@@ -220,10 +241,9 @@ class CosReadCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
                 return
             self._crc.update(block)
         if self._expected_crc is not None and self._crc.value != self._expected_crc:
-            expected, self._expected_crc = self._expected_crc, None  # reported once
-            raise IntegrityError(
+            self._damaged = IntegrityError(
                 f"cos://{self._file.path}: CRC64 mismatch: read {self._crc.value}, COS says "
-                f"{expected}"
+                f"{self._expected_crc}"
             )
 
     @property
