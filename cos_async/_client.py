@@ -2,7 +2,7 @@
 
 The client is assembled from the operation families (:mod:`cos_async._ops`: service and
 buckets, bucket configurations, objects, object attributes, listing, multipart, select, URLs,
-and the signed raw request)
+image processing, and the signed raw request)
 and the transfers (:mod:`cos_async._transfer`). Each operation checks its input
 (``InvalidArgument`` names the bad value, before any request), builds a typed request and sends
 it through the client's :class:`~cos_async._engine.RequestEngine`, which signs every attempt
@@ -19,6 +19,7 @@ from ._engine import RequestEngine
 from ._errors import InvalidArgument
 from ._models import RequestHook, ResponseHook
 from ._ops.bucket_config import BucketConfigOps
+from ._ops.image import ImageOps
 from ._ops.listing import ListingOps
 from ._ops.multipart import MultipartOps
 from ._ops.object_attributes import ObjectAttributeOps
@@ -42,6 +43,7 @@ class AsyncCosClient(
     SelectOps,
     PresignOps,
     TransferOps,
+    ImageOps,
     RawOps,
 ):
     """The asyncio COS client. Use ``async with AsyncCosClient(config) as cos:``.

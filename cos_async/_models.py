@@ -13,6 +13,8 @@ from typing import Any
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._image_results import ImageProcessResult
+
 __all__ = [
     "AccessControlPolicy",
     "AppendObjectResult",
@@ -272,11 +274,14 @@ class HeadBucketResult(Result):
 
 @attrs.frozen(kw_only=True)
 class PutObjectResult(Result):
-    """The answer of ``put_object``: ETag, CRC64 and version id."""
+    """The answer of ``put_object``: ETag, CRC64 and version id; with ``pic_operations``, what
+    COS processed (``processing``)."""
 
     etag: str
     crc64: int | None = None
     version_id: str | None = None
+    #: the ``UploadResult`` of processing on upload (``pic_operations=``), else ``None``
+    processing: ImageProcessResult | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -569,6 +574,8 @@ class TransferResult:
     #: parts found done in the checkpoint and not transferred again
     resumed_parts: int = 0
     request_id: str | None = None
+    #: the ``UploadResult`` of processing on upload (``upload_file(..., pic_operations=)``)
+    processing: ImageProcessResult | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -569,6 +569,12 @@ class CosClient:
     upload_dir = _Method(AsyncCosClient.upload_dir)
     download_prefix = _Method(AsyncCosClient.download_prefix)
     delete_prefix = _Method(AsyncCosClient.delete_prefix)
+    process_image = _Method(AsyncCosClient.process_image)
+    get_image_info = _Method(AsyncCosClient.get_image_info)
+    get_image_exif = _Method(AsyncCosClient.get_image_exif)
+    get_image_average_color = _Method(AsyncCosClient.get_image_average_color)
+    recognize_qrcode = _Method(AsyncCosClient.recognize_qrcode)
+    generate_qrcode = _Method(AsyncCosClient.generate_qrcode)
 
 
 async def _close_then_release(lt: _portal.LoopThread, client: AsyncCosClient) -> None:

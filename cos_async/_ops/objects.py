@@ -5,8 +5,11 @@ builds the bundles."""
 from __future__ import annotations
 
 import logging
+import posixpath
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
+
+import attrs
 
 from cos_async import _limits
 from cos_async._body import Body, ObjectBody, RangeSink, RequestBody, make_body
@@ -19,6 +22,8 @@ from cos_async._errors import (
     InvalidArgument,
     NoSuchKey,
 )
+from cos_async._image_results import parse_process_result
+from cos_async._image_rules import ImageRule, PicOperations, processing_query
 from cos_async._models import (
     AppendObjectResult,
     CopyObjectResult,
@@ -162,12 +167,19 @@ async def put_object(
     part: PartOptions = _NO_PART,
     content_md5: bool = False,
     extra: Mapping[str, str] | None = None,
+    pic_operations: PicOperations | None = None,
 ) -> PutObjectResult:
-    """PUT Object: ``body`` in one request, its CRC-64 checked against what COS stored."""
+    """PUT Object: ``body`` in one request, its CRC-64 checked against what COS stored. With
+    ``pic_operations`` (processing on upload), COS's ``UploadResult`` is parsed into
+    ``processing``; the CRC-64 is not checked when a rule stores its result under ``key``."""
     headers = write.headers(key)
     headers.update(part.headers())
     if extra:
         headers.update(extra)
+    verify = True
+    if pic_operations is not None:
+        headers.update(pic_operations.header())
+        verify = not _may_overwrite_input(key, bucket, pic_operations)
     if content_md5:
         headers["Content-MD5"] = await body.content_md5()
     damaged: list[str | None] = []
@@ -179,7 +191,7 @@ async def put_object(
                 key=key,
                 headers=headers,
                 body=body,
-                verify=crc_check(body, f"PUT {key}", damaged),
+                verify=crc_check(body, f"PUT {key}", damaged) if verify else None,
             )
         )
     except CosError as exc:
@@ -195,7 +207,26 @@ async def put_object(
         etag=h.get("ETag", ""),
         crc64=parse_crc(h.get("x-cos-hash-crc64ecma")),
         version_id=h.get("x-cos-version-id"),
+        processing=(
+            parse_process_result(reply.xml("UploadResult"), reply.request_id, h)
+            if pic_operations is not None and reply.body.strip()
+            else None
+        ),
     )
+
+
+def _may_overwrite_input(key: str, bucket: str, ops: PicOperations) -> bool:
+    """Whether a rule stores its result under the input's own key (what COS then reports of
+    the object is the result's, not the bytes sent)."""
+    directory = posixpath.dirname(key)
+    for rule in ops.rules:
+        if rule.bucket not in (None, bucket):
+            continue
+        fileid = rule.fileid
+        target = fileid[1:] if fileid.startswith("/") else posixpath.join(directory, fileid)
+        if target == key:
+            return True
+    return False
 
 
 async def head_object(
@@ -495,12 +526,22 @@ class ObjectOps(OpsBase):
         sse_kms_context: str | None = None,
         sse_customer_key: bytes | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        pic_operations: PicOperations | None = None,
     ) -> PutObjectResult:
         """Upload ``data`` (bytes, memoryview, a path, a binary file, or a sync/async iterable of
         bytes, sent chunked) in one request (up to 5 GB). The CRC64 COS reports is checked against
-        what was sent; a replayable body is re-sent on a mismatch."""
+        what was sent; a replayable body is re-sent on a mismatch.
+
+        ``pic_operations`` processes the image as it is uploaded (COS documents it up to 20 MB):
+        each rule stores one processed image, and the result's ``processing`` says what COS
+        stored (see :class:`PicOperations`)."""
         check_bucket(bucket)
         check_key(key)
+        if pic_operations is not None and not isinstance(pic_operations, PicOperations):
+            raise InvalidArgument(
+                "pic_operations must be a PicOperations (PicOperations.from_json(text) reads "
+                f"the official SDK's JSON), got {type(pic_operations).__name__}"
+            )
         body = make_body(data)
         return await put_object(
             self._engine,
@@ -511,6 +552,7 @@ class ObjectOps(OpsBase):
             part=PartOptions(traffic_limit=traffic_limit, sse_customer_key=sse_customer_key),
             content_md5=content_md5,
             extra=checked_extra_headers(extra_headers),
+            pic_operations=pic_operations,
         )
 
     async def append_object(
@@ -588,18 +630,31 @@ class ObjectOps(OpsBase):
         sse_customer_key: bytes | None = None,
         verify_crc: bool = True,
         extra_headers: Mapping[str, str] | None = None,
+        process: ImageRule | str | None = None,
     ) -> ObjectBody:
         """Open an object for reading: returns an :class:`ObjectBody` to stream, read or save.
 
         ``range=(first, last)`` asks for bytes ``first..last`` inclusive (``last=None``: to the
         end). A complete read is checked against the object's CRC64 (``verify_crc``).
         ``NotModified`` / ``PreconditionFailed`` when a condition does not hold.
+
+        ``process`` (an :class:`ImageRule` or its text) returns the image as COS processes it
+        on download: the rule goes in the query string, signed. The result is not the stored
+        object: no ``range``, and no CRC-64 to check.
         """
         check_bucket(bucket)
         check_key(key)
-        return await open_object(
-            self._engine, get_object_request(bucket, key, locals()), verify_crc=verify_crc
-        )
+        request = get_object_request(bucket, key, locals())
+        if process is not None:
+            if range is not None:
+                raise InvalidArgument("range does not apply to a processed image (process=)")
+            if not isinstance(process, ImageRule | str):
+                raise InvalidArgument(
+                    f"process must be an ImageRule or a rule's text, got {type(process).__name__}"
+                )
+            params = {**request.params, **processing_query(process)}
+            request = attrs.evolve(request, params=params)
+        return await open_object(self._engine, request, verify_crc=verify_crc and process is None)
 
     @takes_read_conditions
     async def head_object(

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from cos_async import _signing
 from cos_async._credentials import Credentials
 from cos_async._errors import InvalidArgument
+from cos_async._image_rules import ImageRule, processing_query
 from cos_async._models import PresignedPost, SignedAuthorization
 from cos_async._validate import (
     check_bucket,
@@ -46,16 +47,27 @@ class PresignOps(OpsBase):
         headers: Mapping[str, str] | None = None,
         sign_host: bool = True,
         now: int | None = None,
+        process: ImageRule | str | None = None,
     ) -> str:
         """A URL that performs ``method`` on the object (or, without ``key``, on the bucket)
         without credentials until ``expires`` seconds from now. ``params`` are signed and
         included; ``headers`` are signed and must be sent by whoever uses the URL. The token of
         temporary credentials is included. ``sign_host=False`` leaves the ``Host`` header out of
-        the signature (a URL usable through another host name, e.g. a CDN or proxy)."""
+        the signature (a URL usable through another host name, e.g. a CDN or proxy).
+        ``process`` (an :class:`ImageRule` or its text) adds an image processing rule to the
+        query, signed with it: a GET of the URL returns the processed image."""
         method, path, base, enc_path, creds, signed = await self._prepare(
             method, bucket, key, expires, headers, sign_host
         )
         query: dict[str, str | None] = dict(params or {})
+        if process is not None:
+            if key is None:
+                raise InvalidArgument("process applies to an object: give its key")
+            if not isinstance(process, ImageRule | str):
+                raise InvalidArgument(
+                    f"process must be an ImageRule or a rule's text, got {type(process).__name__}"
+                )
+            query.update(processing_query(process))
         if creds.token:
             query["x-cos-security-token"] = creds.token
         auth = self._engine.sign(creds, method, path, query, signed, now=now, expires=expires)

@@ -7,7 +7,10 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import IO, Any, Literal, Protocol
 
+from cos_async._errors import InvalidArgument
+from cos_async._image_rules import ImageRule, PicOperations
 from cos_async._models import StorageClass, TransferResult, TransferSummary
+from cos_async._ops import image
 from cos_async._ops._base import OpsBase
 from cos_async._options import (
     CopySource,
@@ -75,18 +78,45 @@ class TransferOps(OpsBase):
         grant_full_control: str | None = None,
         sse_kms_key_id: str | None = None,
         sse_kms_context: str | None = None,
+        pic_operations: PicOperations | None = None,
     ) -> TransferResult:
         """Upload a file: one PUT up to ``threshold`` (default: the part size), else a concurrent
         multipart upload with ``part_size`` parts (default 16 MiB, grown to stay within 10,000
         parts), every part and the whole object CRC64-checked. With ``checkpoint`` (a file path)
         an interrupted upload resumes without re-sending finished parts; without it a failed or
         cancelled upload is aborted. ``progress`` receives :class:`Progress` reports. The object
-        options are those of :meth:`put_object`."""
+        options are those of :meth:`put_object`.
+
+        ``pic_operations`` processes the image on upload (the result's ``processing``): COS
+        documents that for one PUT of up to 20 MB, so the file is sent in one PUT whatever
+        ``threshold`` says, a larger file is refused before anything is sent, and
+        ``checkpoint`` does not apply."""
         check_bucket(bucket)
         check_key(key)
         check_local_path("path", path)
         check_local_path("checkpoint", checkpoint)
         check_part_size(part_size)
+        ops = image.check_pic_operations(pic_operations)
+        if ops is not None:
+            if checkpoint is not None:
+                raise InvalidArgument(
+                    "upload_file with pic_operations sends one PUT: checkpoint does not apply"
+                )
+            async with self._engine.activity("upload_file"):
+                return await image.upload_file_processed(
+                    self._engine,
+                    bucket,
+                    key,
+                    path,
+                    pic_operations=ops,
+                    progress=check_progress(progress),
+                    write=WriteOptions.from_arguments(locals()),
+                    part=PartOptions(
+                        traffic_limit=traffic_limit, sse_customer_key=sse_customer_key
+                    ),
+                    content_md5=content_md5,
+                    extra=checked_extra_headers(extra_headers),
+                )
         async with self._engine.activity("upload_file"):
             return await upload.upload_file(
                 self._engine,
@@ -171,18 +201,40 @@ class TransferOps(OpsBase):
         sse_customer_key: bytes | None = None,
         verify_crc: bool = True,
         fsync: bool = False,
+        process: ImageRule | str | None = None,
     ) -> TransferResult:
         """Download to ``path``: concurrent ranged GETs pinned to the object's ETag, written into
         a temporary file beside ``path`` and renamed only once the combined CRC64 matches. An
         object replaced mid-download fails with :class:`IntegrityError` and leaves no file. With
         ``checkpoint`` an interrupted download resumes. ``fsync=True`` flushes the file to disk
         before the rename, so that it also survives a power loss (a crash of the process alone
-        never leaves a partial file under ``path``); it costs the time the disk takes."""
+        never leaves a partial file under ``path``); it costs the time the disk takes.
+
+        ``process`` (an :class:`ImageRule` or its text, e.g. ``ImageMogr2(format="avif")`` for
+        advanced compression) downloads the image as COS processes it: one GET with the rule in
+        the query string, written atomically; the result is not the stored object, so there is
+        no CRC-64 to check, no range and no ``checkpoint``."""
         check_bucket(bucket)
         check_key(key)
         check_local_path("path", path)
         check_local_path("checkpoint", checkpoint)
         check_part_size(part_size)
+        if process is not None:
+            if checkpoint is not None:
+                raise InvalidArgument("download_file with process sends one GET: no checkpoint")
+            async with self._engine.activity("download_file"):
+                return await image.download_processed(
+                    self._engine,
+                    bucket,
+                    key,
+                    path,
+                    process,
+                    version_id=version_id,
+                    part=PartOptions(
+                        traffic_limit=traffic_limit, sse_customer_key=sse_customer_key
+                    ),
+                    progress=check_progress(progress),
+                )
         async with self._engine.activity("download_file"):
             return await download.download_file(
                 self._engine,

@@ -103,6 +103,12 @@ class Operation(str, enum.Enum):
     CompleteMultipartUpload = "CompleteMultipartUpload"
     AbortMultipartUpload = "AbortMultipartUpload"
 
+    # --- image processing (Cloud Infinite, the documented subset: see _imaging) ------------------
+    PutObjectWithProcessing = "PutObjectWithProcessing"  # PUT Object with Pic-Operations
+    ImageProcess = "ImageProcess"  # POST ?image_process
+    GetObjectProcessed = "GetObjectProcessed"  # GET with a rule, ?imageInfo, ?ci-process=QRcode
+    GenerateQRCode = "GenerateQRCode"  # GET bucket ?ci-process=qrcode-generate
+
     # --- select, HTML forms, CORS preflight ----------------------------------------------------
     SelectObjectContent = "SelectObjectContent"
     PostObject = "PostObject"

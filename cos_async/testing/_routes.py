@@ -63,6 +63,34 @@ def is_form_upload(ctx: Ctx) -> bool:
     return (ctx.header("Content-Type") or "").lower().startswith("multipart/form-data")
 
 
+def processes_upload(ctx: Ctx) -> bool:
+    """A PUT Object with ``Pic-Operations``: processing on upload."""
+    return ctx.header("Pic-Operations") is not None
+
+
+#: query parameters (lower-case) that make a GET of an object an image query
+IMAGE_QUERIES = frozenset({"imageinfo", "exif", "imageave"})
+#: the beginnings (lower-case) of processing rules in a query (``?imageMogr2/thumbnail/...``)
+RULE_PREFIXES = ("imagemogr2/", "imageview2/", "watermark/", "style/", "qrcode/")
+
+
+def is_processing_rule(name: str) -> bool:
+    """A (lower-case) query parameter that is a processing rule, or a pipeline of them."""
+    return name.startswith(RULE_PREFIXES)
+
+
+def processes_download(ctx: Ctx) -> bool:
+    """A GET of an object with a processing rule, an image query or ``?ci-process=QRcode``."""
+    if (ctx.get("ci-process") or "").lower() == "qrcode":
+        return True
+    return any(name in IMAGE_QUERIES or is_processing_rule(name) for name in ctx.lparams)
+
+
+def generates_qrcode(ctx: Ctx) -> bool:
+    """A GET of a bucket with ``?ci-process=qrcode-generate``."""
+    return (ctx.get("ci-process") or "").lower() == "qrcode-generate"
+
+
 def lists_inventories(ctx: Ctx) -> bool:
     """GET ``?inventory`` without ``?id``: list the inventory configurations."""
     return not ctx.has("id")
@@ -84,7 +112,7 @@ PRECEDENCE: Mapping[tuple[str, Scope], tuple[str, ...]] = {
     (POST, BUCKET): ("delete",),
     (GET, OBJECT): ("acl", "tagging", "uploadid"),
     (PUT, OBJECT): ("acl", "tagging", "partnumber", "uploadid"),
-    (POST, OBJECT): ("uploads", "uploadid", "append", "restore", "select"),
+    (POST, OBJECT): ("uploads", "uploadid", "append", "restore", "select", "image_process"),
     (DELETE, OBJECT): ("tagging", "uploadid"),
 }
 
@@ -92,6 +120,7 @@ PRECEDENCE: Mapping[tuple[str, Scope], tuple[str, ...]] = {
 ROUTES: tuple[Route, ...] = (
     Route(GET, SERVICE, None, _O.ListBuckets),
     # --- buckets --------------------------------------------------------------------------------
+    Route(GET, BUCKET, None, _O.GenerateQRCode, when=generates_qrcode),
     Route(GET, BUCKET, None, _O.GetBucket),
     Route(GET, BUCKET, "delete", _O.GetBucket),  # ?delete means nothing to a GET
     Route(GET, BUCKET, "uploads", _O.ListMultipartUploads),
@@ -112,12 +141,14 @@ ROUTES: tuple[Route, ...] = (
         if op is not None
     ),
     # --- objects --------------------------------------------------------------------------------
+    Route(GET, OBJECT, None, _O.GetObjectProcessed, when=processes_download),
     Route(GET, OBJECT, None, _O.GetObject),
     Route(GET, OBJECT, "acl", _O.GetObjectACL),
     Route(GET, OBJECT, "tagging", _O.GetObjectTagging),
     Route(GET, OBJECT, "uploadid", _O.ListParts),
     Route(HEAD, OBJECT, None, _O.HeadObject),
     Route(PUT, OBJECT, None, _O.PutObjectCopy, when=copies),
+    Route(PUT, OBJECT, None, _O.PutObjectWithProcessing, when=processes_upload),
     Route(PUT, OBJECT, None, _O.PutObject),
     Route(PUT, OBJECT, "acl", _O.PutObjectACL),
     Route(PUT, OBJECT, "tagging", _O.PutObjectTagging),
@@ -130,6 +161,7 @@ ROUTES: tuple[Route, ...] = (
     Route(POST, OBJECT, "append", _O.AppendObject),
     Route(POST, OBJECT, "restore", _O.PostObjectRestore),
     Route(POST, OBJECT, "select", _O.SelectObjectContent),
+    Route(POST, OBJECT, "image_process", _O.ImageProcess),
     Route(DELETE, OBJECT, None, _O.DeleteObject),
     Route(DELETE, OBJECT, "tagging", _O.DeleteObjectTagging),
     Route(DELETE, OBJECT, "uploadid", _O.AbortMultipartUpload),
@@ -153,7 +185,8 @@ _UNMATCHED: Mapping[tuple[str, Scope], tuple[int, str, str]] = {
 
 #: the object sub-resources (lower-case)
 _OBJECT_SUBRESOURCES = (
-    "acl", "tagging", "uploads", "uploadid", "partnumber", "append", "restore", "select"
+    "acl", "tagging", "uploads", "uploadid", "partnumber", "append", "restore", "select",
+    "image_process",
 )  # fmt: skip
 
 #: Every sub-resource (lower-case): the query parameters that choose the operation
@@ -188,6 +221,7 @@ KNOWN_PARAMETERS = frozenset(
         "region",
         "create-time",
         "range",
+        *IMAGE_QUERIES,
     }
 )
 
@@ -276,5 +310,7 @@ def _check_unknown_subresources(ctx: Ctx) -> None:
         if value:
             continue
         if name in KNOWN_PARAMETERS or name.startswith(("response-", "q-")):
+            continue
+        if is_processing_rule(name):
             continue
         raise err(400, "InvalidArgument", f"unknown subresource ?{name}")

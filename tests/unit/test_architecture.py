@@ -22,9 +22,20 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("primitives", {"_limits", "_errors", "_xml", "_crc64", "_signing", "_eventstream"}),
     # _config builds the default credentials provider, so _credentials sits below it; its only
     # loop-aware part is RefreshingCredentials' shared refresh
-    ("models", {"_models", "_bucket_config", "_select", "_retry", "_progress", "_credentials"}),
+    (
+        "models",
+        {
+            "_image_results",
+            "_models",
+            "_bucket_config",
+            "_select",
+            "_retry",
+            "_progress",
+            "_credentials",
+        },
+    ),
     ("checks", {"_validate", "_config"}),
-    ("requests", {"_endpoint", "_options"}),
+    ("requests", {"_endpoint", "_image_rules", "_options"}),
     ("io", {"_body", "_transport", "_threaded"}),
     ("engine", {"_engine"}),
     ("operations", {"_ops"}),

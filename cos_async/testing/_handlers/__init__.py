@@ -17,7 +17,7 @@ from cos_async.testing._operations import BUCKET_CONFIGS, Operation
 from cos_async.testing._state import AppState
 from cos_async.testing._store import BucketState
 
-from . import bucket_config, forms, listing, multipart, objects, select, service
+from . import bucket_config, forms, image, listing, multipart, objects, select, service
 from .common import valid_bucket_name
 from .control import control
 
@@ -100,4 +100,9 @@ HANDLERS: Mapping[Operation, BucketHandler] = {
     _O.SelectObjectContent: select.select_object_content,
     _O.PostObject: forms.post_object,
     _O.OptionsObject: forms.options_object,
+    # image processing
+    _O.PutObjectWithProcessing: image.put_object_processed,
+    _O.ImageProcess: image.image_process,
+    _O.GetObjectProcessed: image.get_object_processed,
+    _O.GenerateQRCode: image.generate_qrcode,
 }
