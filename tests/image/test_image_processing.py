@@ -439,3 +439,44 @@ def test_the_sync_facade(cos_sync_client: CosClient, cos_bucket: str) -> None:
     body = cos.get_object(bucket, "s.png", process=ImageMogr2(thumbnail=Thumbnail(width=30)))
     assert opened(body.read()).size == (30, 20)
     assert opened(cos.generate_qrcode(bucket, content="sync", width=100).image).width == 100
+
+
+async def test_a_blind_watermark_on_download(cos: AsyncCosClient, bucket: str) -> None:
+    await cos.put_object(bucket, "d.png", picture(200, 200, "PNG"))
+    mark = BlindWatermark(type=3, text="dl2024", level=3)
+    marked = await (await cos.get_object(bucket, "d.png", process=mark)).read()
+    assert opened(marked).size == (200, 200)
+    await cos.put_object(bucket, "marked.png", marked)
+    check = await cos.process_image(
+        bucket,
+        "marked.png",
+        pic_operations=PicOperations(
+            [PicRule("c.png", ExtractBlindWatermark(type=3, text="dl2024") | "imageMogr2/strip")]
+        ),
+    )
+    assert check.objects[0].watermark_status == 100  # whatever the level it was embedded with
+
+
+async def test_without_the_image_packages_the_server_says_what_to_install(
+    cos: AsyncCosClient, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cos_async.testing import _imaging
+
+    await cos.put_object(bucket, "n.png", picture(20, 20, "PNG"))
+    monkeypatch.setattr(_imaging, "missing", lambda qr=False: "install cos-async[image]")
+    for call in (
+        cos.get_image_info(bucket, "n.png"),
+        cos.recognize_qrcode(bucket, "n.png"),
+        cos.generate_qrcode(bucket, content="x", width=10),
+        cos.put_object(
+            bucket,
+            "m.png",
+            picture(20, 20, "PNG"),
+            pic_operations=PicOperations([PicRule("o.png", "imageMogr2/rotate/90")]),
+        ),
+    ):
+        with pytest.raises(CosServiceError) as info:
+            await call
+        assert (info.value.status, info.value.code) == (501, "NotImplemented")
+        assert "cos-async[image]" in info.value.message
+    assert not await cos.object_exists(bucket, "m.png")
