@@ -23,6 +23,7 @@ from aiohttp import HttpVersion11, web
 from cos_async._limits import MAX_KEY_BYTES
 from cos_async._xml import XMLError
 
+from . import _s3
 from ._auth import authenticate
 from ._bodies import reset_connection, widen_reads
 from ._context import (
@@ -40,6 +41,7 @@ from ._handlers import HANDLERS, SERVICE_HANDLERS, control, valid_bucket_name
 from ._operations import Operation
 from ._responses import error_response
 from ._routes import classify
+from ._s3_headers import s3_response_headers
 from ._state import AppState
 from ._values import number_or_none
 
@@ -74,6 +76,12 @@ class CosApp(AppState):
         finally:
             if watch is not None:
                 watch.close()
+        if ctx is not None and ctx.s3 is not None:
+            s3_response_headers(ctx, resp)
+        if resp.status >= 400 and request.headers.get("Expect", "").lower() == "100-continue":
+            # the client may or may not send the body it held back: only a new connection is
+            # sure not to read its bytes as the next request
+            resp.force_close()
         if ctx is not None and ctx.record is not None:
             if ctx.record.status is None:
                 ctx.record.status = resp.status
@@ -83,6 +91,8 @@ class CosApp(AppState):
     async def _handle(self, ctx: Ctx) -> web.StreamResponse:
         if ctx.bucket is None and ctx.path.startswith(CONTROL_PREFIX):
             return await control(self, ctx)
+        if _s3.is_s3_request(ctx):
+            _s3.adopt(ctx)
         ctx.operation = classify(ctx)
         record = RequestRecord(
             method=ctx.method,
@@ -110,9 +120,15 @@ class CosApp(AppState):
                 ctx.fault = fault
         try:
             if ctx.operation not in _UNSIGNED:
-                authenticate(self, ctx)
+                if ctx.s3 is not None:
+                    _s3.authenticate(self, ctx)
+                else:
+                    authenticate(self, ctx)
             await _continue(ctx)
-            return await self._dispatch(ctx)
+            answer = await self._dispatch(ctx)
+            if ctx.s3 is not None:
+                _s3.after(self, ctx, answer)
+            return answer
         finally:
             if ctx.fault is not None and ctx.fault.action in _BODY_ACTIONS and not ctx.fault_spent:
                 self._release_fault(ctx)
@@ -146,8 +162,10 @@ class CosApp(AppState):
             return ctx.started
         if disconnected:
             return web.Response(status=_DISCONNECTED)  # nobody is listening any more
+        fields: dict[str, str] = {}
         if isinstance(exc, CosServerError):
             status, code, message, extra = exc.status, exc.code, exc.message, exc.headers
+            fields = exc.fields
         elif isinstance(exc, DocumentError):
             status, code, message, extra = exc.status, exc.code, exc.message, {}
         elif isinstance(exc, XMLError):  # e.g. an element that must hold text holds elements
@@ -155,7 +173,9 @@ class CosApp(AppState):
         else:  # a bug in the server: still answer like COS would
             status, code = 500, "InternalError"
             message, extra = f"local COS server error: {type(exc).__name__}: {exc}", {}
-        resp = error_response(ctx, status, code, message, extra=extra, request_id_value=request_id)
+        resp = error_response(
+            ctx, status, code, message, extra=extra, request_id_value=request_id, fields=fields
+        )
         if extra.get("Connection") == "close":
             resp.force_close()
         return resp

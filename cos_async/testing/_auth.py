@@ -27,7 +27,13 @@ from ._operations import Operation
 from ._routes import SUBRESOURCES
 from ._state import AppState
 
-__all__ = ["CLOCK_SKEW", "MUST_SIGN_HEADERS", "MUST_SIGN_PARAMETERS", "authenticate"]
+__all__ = [
+    "CLOCK_SKEW",
+    "MUST_SIGN_HEADERS",
+    "MUST_SIGN_PARAMETERS",
+    "authenticate",
+    "check_anonymous",
+]
 
 #: Query parameters (lower-case) a signature must cover when a request carries them: the
 #: sub-resources, which choose the operation (``?acl``, ``?uploads``, ``?partNumber``...), and the
@@ -52,7 +58,7 @@ CLOCK_SKEW = 900
 
 _O = Operation
 #: what a public-read bucket lets anyone do to it
-_BUCKET_READS = frozenset({_O.GetBucket, _O.HeadBucket})
+_BUCKET_READS = frozenset({_O.GetBucket, _O.ListObjectsV2, _O.HeadBucket})
 #: what a public-read-write bucket lets anyone do to its objects
 _BUCKET_WRITES = frozenset(
     {
@@ -85,7 +91,7 @@ def authenticate(state: AppState, ctx: Ctx) -> None:
         raise err(403, "AccessDenied", f"malformed authorization: {exc}") from exc
     if auth is None:
         ctx.anonymous = True
-        _check_anonymous(state, ctx)
+        check_anonymous(state, ctx)
         return
     cred = state.credentials.get(auth.access_key)
     if cred is None:
@@ -158,7 +164,8 @@ def _check_coverage(
             )
 
 
-def _check_anonymous(state: AppState, ctx: Ctx) -> None:
+def check_anonymous(state: AppState, ctx: Ctx) -> None:
+    """403 unless the bucket's and the object's ACLs let anyone do what ``ctx`` asks."""
     denied = err(403, "AccessDenied", "Access Denied.")
     if ctx.bucket is None:
         raise denied

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 import attrs
@@ -24,6 +25,7 @@ __all__ = [
     "CosServerError",
     "Ctx",
     "Disconnected",
+    "S3Info",
     "err",
     "hostname_of",
     "is_virtual_host",
@@ -44,12 +46,16 @@ class CosServerError(Exception):
         code: str,
         message: str,
         headers: Mapping[str, str] | None = None,
+        *,
+        fields: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        #: more elements of the ``<Error>`` document (S3's ``<Region>``...)
+        self.fields = dict(fields or {})
 
 
 class Disconnected(Exception):
@@ -132,6 +138,8 @@ class Ctx:
     started: web.StreamResponse | None = None
     #: the stall watch of the request's body (when it has one)
     body_watch: BodyWatch | None = None
+    #: an S3 (SigV4) request: what ``_s3`` knows of it (``None``: a COS request)
+    s3: S3Info | None = None
 
     def has(self, name: str) -> bool:
         return name.lower() in self.lparams
@@ -145,6 +153,18 @@ class Ctx:
     @property
     def resource(self) -> str:
         return f"{self.host}{self.path}"
+
+
+@attrs.define
+class S3Info:
+    """An S3 request (``_s3``): :attr:`Ctx.request` then carries its ``x-amz-*`` headers under
+    their COS names; ``original`` is the request as sent (what its signature covers)."""
+
+    original: web.BaseRequest
+    #: the ``x-amz-checksum-*`` header and value the body was checked against (once read)
+    checksum: tuple[str, str] | None = None
+    #: the payload stream that checks the body (``_s3_bodies``), once authenticated
+    payload: Any = None
 
 
 def request_context(request: web.BaseRequest, request_id: str) -> Ctx:
@@ -205,7 +225,8 @@ def strip_port(host: str) -> str:
 
 
 def is_virtual_host(hostname: str) -> bool:
-    """Whether ``hostname`` names a bucket (``<bucket>.cos.<region>.myqcloud.com``)."""
+    """Whether ``hostname`` names a bucket (``<bucket>.cos.<region>.myqcloud.com``, or an S3
+    host ``<bucket>.s3.<region>.amazonaws.com``)."""
     if not hostname or "." not in hostname or hostname == "localhost":
         return False
     try:
@@ -214,4 +235,6 @@ def is_virtual_host(hostname: str) -> bool:
     except ValueError:
         pass
     first = hostname.split(".", 1)[0]
+    if first == "s3" or (first.startswith("s3-") and hostname.endswith(".amazonaws.com")):
+        return False  # an S3 service host: s3.<region>.amazonaws.com, s3-<region>.amazonaws.com
     return not (first in ("service", "cos") or hostname.startswith("cos-internal."))

@@ -31,6 +31,7 @@ class Operation(str, enum.Enum):
 
     # --- listing ------------------------------------------------------------------------------
     GetBucket = "GetBucket"  # List Objects
+    ListObjectsV2 = "ListObjectsV2"  # GET Bucket with list-type=2 (S3's ListObjectsV2)
     ListObjectVersions = "ListObjectVersions"
     ListMultipartUploads = "ListMultipartUploads"
 

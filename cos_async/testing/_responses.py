@@ -17,6 +17,7 @@ from cos_async._xml import build
 
 from ._context import Ctx
 from ._faults import FaultRule
+from ._s3_headers import s3_response_headers
 
 __all__ = [
     "base_headers",
@@ -46,6 +47,7 @@ def xml_safe(text: str) -> str:
 async def start_stream(ctx: Ctx, resp: web.StreamResponse) -> None:
     """Send ``resp``'s head: from now on an error can only abort the connection (the app
     does that when it sees :attr:`Ctx.started`), never answer a second response."""
+    s3_response_headers(ctx, resp)
     await resp.prepare(ctx.request)
     ctx.started = resp
 
@@ -76,8 +78,9 @@ def error_response(
     extra: Mapping[str, str] | None = None,
     request_id: bool = True,
     request_id_value: str | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> web.Response:
-    """A COS ``<Error>`` answer (headers only for HEAD and 304)."""
+    """A COS ``<Error>`` answer (headers only for HEAD and 304); ``fields``: more elements."""
     rid = request_id_value or (ctx.request_id if ctx is not None else secrets.token_hex(12))
     headers = base_headers(rid if request_id else None)
     headers.update(extra or {})
@@ -91,6 +94,8 @@ def error_response(
     if request_id:
         body["RequestId"] = rid
         body["TraceId"] = headers["x-cos-trace-id"]
+    for name, value in (fields or {}).items():
+        body.setdefault(name, xml_safe(value))
     headers["Content-Type"] = "application/xml"
     return web.Response(status=status, body=build("Error", body), headers=headers)
 

@@ -91,6 +91,11 @@ def generates_qrcode(ctx: Ctx) -> bool:
     return (ctx.get("ci-process") or "").lower() == "qrcode-generate"
 
 
+def lists_v2(ctx: Ctx) -> bool:
+    """GET Bucket with ``list-type=2``: S3's ListObjectsV2 (continuation tokens)."""
+    return ctx.get("list-type") == "2"
+
+
 def lists_inventories(ctx: Ctx) -> bool:
     """GET ``?inventory`` without ``?id``: list the inventory configurations."""
     return not ctx.has("id")
@@ -121,6 +126,7 @@ ROUTES: tuple[Route, ...] = (
     Route(GET, SERVICE, None, _O.ListBuckets),
     # --- buckets --------------------------------------------------------------------------------
     Route(GET, BUCKET, None, _O.GenerateQRCode, when=generates_qrcode),
+    Route(GET, BUCKET, None, _O.ListObjectsV2, when=lists_v2),
     Route(GET, BUCKET, None, _O.GetBucket),
     Route(GET, BUCKET, "delete", _O.GetBucket),  # ?delete means nothing to a GET
     Route(GET, BUCKET, "uploads", _O.ListMultipartUploads),

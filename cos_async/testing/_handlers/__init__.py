@@ -17,7 +17,7 @@ from cos_async.testing._operations import BUCKET_CONFIGS, Operation
 from cos_async.testing._state import AppState
 from cos_async.testing._store import BucketState
 
-from . import bucket_config, forms, image, listing, multipart, objects, select, service
+from . import bucket_config, forms, image, listing, listing_v2, multipart, objects, select, service
 from .common import valid_bucket_name
 from .control import control
 
@@ -73,6 +73,7 @@ HANDLERS: Mapping[Operation, BucketHandler] = {
     _O.ListBucketInventoryConfigurations: bucket_config.list_inventory_configurations,
     # listing
     _O.GetBucket: listing.get_bucket,
+    _O.ListObjectsV2: listing_v2.list_objects_v2,
     _O.ListObjectVersions: listing.list_object_versions,
     _O.ListMultipartUploads: listing.list_multipart_uploads,
     # objects

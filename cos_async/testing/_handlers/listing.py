@@ -22,6 +22,7 @@ __all__ = [
     "get_bucket",
     "list_multipart_uploads",
     "list_object_versions",
+    "list_page",
     "max_param",
 ]
 
@@ -49,13 +50,18 @@ def encoder(encoding: str) -> Callable[[str], str]:
     return lambda s: s
 
 
-async def get_bucket(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
-    prefix = ctx.get("prefix") or ""
-    delimiter = ctx.get("delimiter") or ""
-    marker = ctx.get("marker") or ""
-    max_keys = max_param(ctx, "max-keys")
-    encoding = encoding_type(ctx)
-    enc = encoder(encoding)
+def list_page(
+    app: AppState,
+    bucket: BucketState,
+    *,
+    prefix: str,
+    delimiter: str,
+    marker: str,
+    max_keys: int,
+    enc: Callable[[str], str],
+) -> tuple[list[dict[str, Any]], list[str], bool, str]:
+    """One page of a bucket's current objects after ``marker``: ``(contents, common prefixes,
+    truncated, next marker)`` (also ListObjectsV2's, ``_handlers.listing_v2``)."""
     contents: list[dict[str, Any]] = []
     prefixes: list[str] = []
     truncated = False
@@ -97,6 +103,25 @@ async def get_bucket(app: AppState, ctx: Ctx, bucket: BucketState) -> web.Stream
         contents.append(_content_entry(app, current, enc))
         count += 1
         next_marker = key
+    return contents, prefixes, truncated, next_marker
+
+
+async def get_bucket(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
+    prefix = ctx.get("prefix") or ""
+    delimiter = ctx.get("delimiter") or ""
+    marker = ctx.get("marker") or ""
+    max_keys = max_param(ctx, "max-keys")
+    encoding = encoding_type(ctx)
+    enc = encoder(encoding)
+    contents, prefixes, truncated, next_marker = list_page(
+        app,
+        bucket,
+        prefix=prefix,
+        delimiter=delimiter,
+        marker=marker,
+        max_keys=max_keys,
+        enc=enc,
+    )
     body: dict[str, Any] = {"Name": bucket.name}
     if encoding:
         body["EncodingType"] = encoding
