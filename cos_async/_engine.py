@@ -20,7 +20,7 @@ import hashlib
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +46,7 @@ from ._models import RequestEvent, RequestHook, ResponseEvent, ResponseHook, fre
 from ._threaded import ThreadedPath
 from ._transport import AiohttpTransport, HttpRequest, Response, Transport
 from ._validate import check_header_values, encode_query
-from ._xml import XMLError, build, parse, text_of
+from ._xml import FlatDocument, XMLError, build, parse, parse_flat, text_of
 
 __all__ = ["CLOSE_GRACE", "Reply", "Request", "RequestEngine", "xml_body"]
 
@@ -108,6 +108,14 @@ class Reply:
         #: how many attempts it took, and the seconds from the first one's start
         self.attempts = attempts
         self.elapsed = elapsed
+
+    def flat(self, root: str, records: Collection[str]) -> FlatDocument:
+        """The body as a flat listing page (:func:`~cos_async._xml.parse_flat`):
+        ``CosClientError`` when it is not a well-formed ``<root>`` document."""
+        try:
+            return parse_flat(self.body, root, records)
+        except XMLError as exc:
+            raise CosClientError(f"COS sent a malformed {root} document: {exc}") from exc
 
     def xml(self, root: str) -> dict[str, Any]:
         """The children of the ``<root>`` document of the body (``CosClientError`` when the body
@@ -356,6 +364,13 @@ class RequestEngine:
             )
         finally:
             self._leave()
+
+    async def flat(
+        self, req: Request, root: str, records: Collection[str]
+    ) -> tuple[Reply, FlatDocument]:
+        """Send; the answer and its ``<root>`` listing page, parsed flat."""
+        reply = await self.send(req)
+        return reply, reply.flat(root, records)
 
     async def xml(self, req: Request, root: str) -> tuple[Reply, dict[str, Any]]:
         """Send; the answer and the children of its ``<root>`` document."""

@@ -124,9 +124,16 @@ def _generator(returns: Any) -> Any:
 
 
 class _Iter(_Mirror, Generic[P, T]):
-    """A blocking mirror of an async-generator method: a generator driven by one task."""
+    """A blocking mirror of an async-generator method: a generator driven by one task.
+    ``batched``: small items (a listing's) cross to the caller's thread a page at a time."""
 
-    def __init__(self, afn: Callable[Concatenate[AsyncCosClient, P], AsyncIterator[T]]) -> None:
+    def __init__(
+        self,
+        afn: Callable[Concatenate[AsyncCosClient, P], AsyncIterator[T]],
+        *,
+        batched: bool = False,
+    ) -> None:
+        self.batched = batched
         sig = _sync_signature(afn)
         ret = sig.return_annotation  # "AsyncIterator[X]" -> "Generator[X, None, None]"
         if isinstance(ret, str) and ret.startswith("AsyncIterator[") and ret.endswith("]"):
@@ -135,7 +142,7 @@ class _Iter(_Mirror, Generic[P, T]):
 
     def _run(self, obj: CosClient, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         lt, client = obj._ensure()
-        return lt.iterate(self.afn(client, *args, **kwargs))
+        return lt.iterate(self.afn(client, *args, **kwargs), batched=self.batched)
 
     if TYPE_CHECKING:
 
@@ -477,7 +484,7 @@ class CosClient:
 
     get_object = _Body(AsyncCosClient.get_object)
     request = _Raw(AsyncCosClient.request)
-    list_buckets = _Iter(AsyncCosClient.list_buckets)
+    list_buckets = _Iter(AsyncCosClient.list_buckets, batched=True)
     list_buckets_page = _Method(AsyncCosClient.list_buckets_page)
     create_bucket = _Method(AsyncCosClient.create_bucket)
     head_bucket = _Method(AsyncCosClient.head_bucket)
@@ -535,10 +542,10 @@ class CosClient:
     delete_objects = _Method(AsyncCosClient.delete_objects)
     list_objects_page = _Method(AsyncCosClient.list_objects_page)
     list_objects_pages = _Iter(AsyncCosClient.list_objects_pages)
-    list_objects = _Iter(AsyncCosClient.list_objects)
-    list_dir = _Iter(AsyncCosClient.list_dir)
+    list_objects = _Iter(AsyncCosClient.list_objects, batched=True)
+    list_dir = _Iter(AsyncCosClient.list_dir, batched=True)
     list_object_versions_page = _Method(AsyncCosClient.list_object_versions_page)
-    list_object_versions = _Iter(AsyncCosClient.list_object_versions)
+    list_object_versions = _Iter(AsyncCosClient.list_object_versions, batched=True)
     copy_object = _Method(AsyncCosClient.copy_object)
     restore_object = _Method(AsyncCosClient.restore_object)
     select_object_content = _Iter(AsyncCosClient.select_object_content)
@@ -551,11 +558,11 @@ class CosClient:
     upload_part = _Method(AsyncCosClient.upload_part)
     upload_part_copy = _Method(AsyncCosClient.upload_part_copy)
     list_parts_page = _Method(AsyncCosClient.list_parts_page)
-    list_parts = _Iter(AsyncCosClient.list_parts)
+    list_parts = _Iter(AsyncCosClient.list_parts, batched=True)
     complete_multipart_upload = _Method(AsyncCosClient.complete_multipart_upload)
     abort_multipart_upload = _Method(AsyncCosClient.abort_multipart_upload)
     list_multipart_uploads_page = _Method(AsyncCosClient.list_multipart_uploads_page)
-    list_multipart_uploads = _Iter(AsyncCosClient.list_multipart_uploads)
+    list_multipart_uploads = _Iter(AsyncCosClient.list_multipart_uploads, batched=True)
     presign_url = _Method(AsyncCosClient.presign_url)
     get_auth = _Method(AsyncCosClient.get_auth)
     presign_post = _Method(AsyncCosClient.presign_post)

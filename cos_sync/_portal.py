@@ -35,6 +35,8 @@ T = TypeVar("T")
 
 #: how long an interrupted call waits for its coroutine's cleanup before re-raising
 CANCEL_GRACE = 30.0
+#: the most items a batched iteration (a listing) hands over at once
+MAX_BATCH = 1000
 _POLL = 0.05
 
 
@@ -142,10 +144,137 @@ class LoopThread:
                 done.acquire(timeout=CANCEL_GRACE)
             raise
 
-    def iterate(self, agen: AsyncIterator[T], buffer: int = 4) -> Generator[T, None, None]:
-        """Drive a whole async iteration in one task; yield its items on this thread."""
+    def iterate(
+        self, agen: AsyncIterator[T], buffer: int = 4, *, batched: bool = False
+    ) -> Generator[T, None, None]:
+        """Drive a whole async iteration in one task; yield its items on this thread.
+        ``batched``: hand items over in batches (see :meth:`_iterate_batched`)."""
         if self.on_loop_thread:
             raise RuntimeError("cos_sync was called from its own event loop thread")
+        if batched:
+            # one page waits for the caller while the next is fetched: a caller that stops
+            # early has cost at most that read-ahead
+            return self._iterate_batched(agen, 1)
+        return self._iterate(agen, buffer)
+
+    def _iterate_batched(self, agen: AsyncIterator[T], buffer: int) -> Generator[T, None, None]:
+        """An iteration of small items (listings) handed over a batch at a time: the items the
+        async iterator produces without waiting (a page's entries) go over together, when the
+        producing task next waits (a callback scheduled with ``call_soon`` runs then) or when
+        :data:`MAX_BATCH` have gathered. One hop per page instead of one per item. At most
+        ``buffer`` batches wait for the consumer; the producer waits while they are full."""
+        batches: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=buffer)
+        stop = threading.Event()
+        loop = self.loop
+        pending: list[T] = []
+        state = {"scheduled": False, "blocked": False}
+        room = asyncio.Event()
+
+        def hand_over() -> bool:
+            """Put what is pending into the queue (on the loop); False while it is full."""
+            if not pending:
+                return True
+            try:
+                batches.put_nowait(("items", pending[:]))
+            except queue.Full:
+                # flagged before the second try: a consumer taking a batch after it failed
+                # sees the flag and calls on_room
+                state["blocked"] = True
+                try:
+                    batches.put_nowait(("items", pending[:]))
+                except queue.Full:
+                    return False
+            pending.clear()
+            return True
+
+        def flush() -> None:  # the producer is waiting (or its step ended)
+            state["scheduled"] = False
+            hand_over()
+
+        def on_room() -> None:  # the consumer took a batch from a full queue
+            state["blocked"] = False
+            hand_over()
+            room.set()
+
+        async def settle() -> bool:
+            """Wait until what is pending was handed over (False: the consumer stopped)."""
+            while True:
+                room.clear()
+                if hand_over():
+                    return not stop.is_set()
+                if stop.is_set():
+                    return False
+                await room.wait()
+
+        async def put(item: tuple[str, Any]) -> None:
+            while not stop.is_set():
+                room.clear()
+                try:
+                    batches.put_nowait(item)
+                    return
+                except queue.Full:
+                    state["blocked"] = True
+                    with contextlib.suppress(queue.Full):
+                        batches.put_nowait(item)
+                        return
+                    await room.wait()
+
+        async def producer() -> None:
+            try:
+                async for item in agen:
+                    pending.append(item)
+                    if len(pending) >= MAX_BATCH or state["blocked"]:
+                        if not await settle():  # backpressure: nothing more while full
+                            break
+                    elif not state["scheduled"]:
+                        state["scheduled"] = True
+                        loop.call_soon(flush)
+                if await settle():
+                    await put(("end", None))
+            except BaseException as exc:
+                if await settle():
+                    await put(("error", exc))
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+            finally:
+                aclose = getattr(agen, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+
+        fut = asyncio.run_coroutine_threadsafe(producer(), loop)
+        try:
+            while True:
+                try:
+                    kind, value = batches.get(timeout=_POLL)
+                except queue.Empty:
+                    if fut.done() and batches.empty():
+                        exc = fut.exception()
+                        if exc is not None:
+                            raise exc from None
+                        return
+                    if state["blocked"]:  # a safety net: the producer waits for room
+                        with contextlib.suppress(RuntimeError):
+                            loop.call_soon_threadsafe(on_room)
+                    continue
+                if state["blocked"]:
+                    with contextlib.suppress(RuntimeError):  # the loop is closed
+                        loop.call_soon_threadsafe(on_room)
+                if kind == "items":
+                    yield from value
+                elif kind == "error":
+                    raise value
+                else:
+                    return
+        finally:
+            stop.set()
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(room.set)
+            if not fut.done():
+                fut.cancel()
+            with contextlib.suppress(BaseException):
+                fut.result(timeout=CANCEL_GRACE)
+
+    def _iterate(self, agen: AsyncIterator[T], buffer: int) -> Generator[T, None, None]:
         items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=buffer)
         stop = threading.Event()
         # A full queue is waited for on the loop (woken by the consumer), never by parking an

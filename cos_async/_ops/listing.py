@@ -15,7 +15,6 @@ from cos_async._models import (
     ListObjectVersionsPage,
     ObjectInfo,
     ObjectVersionInfo,
-    as_list,
     parse_iso_date,
 )
 from cos_async._validate import check_bucket, check_page_size
@@ -25,12 +24,11 @@ from ._base import OpsBase
 
 __all__ = [
     "ListingOps",
-    "common_prefixes",
-    "decoder",
     "is_true",
     "list_objects",
     "list_objects_page",
     "list_objects_pages",
+    "listed_size",
     "listing_params",
     "paginate",
 ]
@@ -77,19 +75,17 @@ def listing_params(
     return params
 
 
-def decoder(doc: Mapping[str, Any]) -> Callable[[str], str]:
-    """How keys of a listing are decoded. Every listing asks for ``encoding-type=url``, so keys
-    are always URL-decoded, whether or not the answer echoes ``<EncodingType>`` (the official
-    SDK does the same; COS's answers to some listings leave it out)."""
-    return unquote
-
-
-def common_prefixes(doc: Mapping[str, Any], decode: Callable[[str], str]) -> tuple[str, ...]:
-    return tuple(decode(text_of(p.get("Prefix"))) for p in as_list(doc.get("CommonPrefixes")))
-
-
 def is_true(text: Any) -> bool:
     return text_of(text).lower() == "true"
+
+
+def listed_size(text: str) -> int:
+    """A listing's ``<Size>`` (empty: 0); anything but digits is a malformed answer."""
+    if not text:
+        return 0
+    if not (text.isascii() and text.isdigit()):
+        raise CosClientError(f"COS listed a malformed object size: {text[:40]!r}")
+    return int(text)
 
 
 async def list_objects_page(
@@ -106,24 +102,26 @@ async def list_objects_page(
         {"max-keys": max_keys},
         (("prefix", prefix), ("delimiter", delimiter), ("marker", marker)),
     )
-    reply, doc = await engine.xml(
-        Request(method="GET", bucket=bucket, params=params), "ListBucketResult"
+    reply, page = await engine.flat(
+        Request(method="GET", bucket=bucket, params=params),
+        "ListBucketResult",
+        ("Contents", "CommonPrefixes"),
     )
-    decode = decoder(doc)
+    fields = page.fields
     objects = tuple(
         ObjectInfo(
-            key=decode(text_of(c.get("Key"))),
-            size=int(text_of(c.get("Size")) or 0),
-            etag=text_of(c.get("ETag")),
-            last_modified=parse_iso_date(text_of(c.get("LastModified"))),
-            storage_class=text_of(c.get("StorageClass")) or "STANDARD",
-            owner_id=text_of((c.get("Owner") or {}).get("ID")) or None,
+            key=unquote(c.get("Key", "")),
+            size=listed_size(c.get("Size", "")),
+            etag=c.get("ETag", ""),
+            last_modified=parse_iso_date(c.get("LastModified")),
+            storage_class=c.get("StorageClass") or "STANDARD",
+            owner_id=c.get("Owner/ID") or None,
         )
-        for c in as_list(doc.get("Contents"))
+        for c in page.records["Contents"]
     )
-    prefixes = common_prefixes(doc, decode)
-    truncated = is_true(doc.get("IsTruncated"))
-    next_marker = decode(text_of(doc.get("NextMarker"))) or None
+    prefixes = tuple(unquote(p.get("Prefix", "")) for p in page.records["CommonPrefixes"])
+    truncated = fields.get("IsTruncated", "").lower() == "true"
+    next_marker = unquote(fields.get("NextMarker", "")) or None
     if truncated and next_marker is None:
         last = [o.key for o in objects] + list(prefixes)
         next_marker = max(last) if last else None
@@ -282,24 +280,25 @@ class ListingOps(OpsBase):
                 ("version-id-marker", version_id_marker),
             ),
         )
-        reply, doc = await self._engine.xml(
-            Request(method="GET", bucket=bucket, params=params), "ListVersionsResult"
+        reply, page = await self._engine.flat(
+            Request(method="GET", bucket=bucket, params=params),
+            "ListVersionsResult",
+            ("Version", "DeleteMarker", "CommonPrefixes"),
         )
-        decode = decoder(doc)
+        fields = page.fields
         versions: list[ObjectVersionInfo] = []
         for kind in ("Version", "DeleteMarker"):
-            for v in as_list(doc.get(kind)):
-                size = text_of(v.get("Size"))
+            for v in page.records[kind]:
                 versions.append(
                     ObjectVersionInfo(
-                        key=decode(text_of(v.get("Key"))),
-                        version_id=text_of(v.get("VersionId")),
-                        is_latest=is_true(v.get("IsLatest")),
+                        key=unquote(v.get("Key", "")),
+                        version_id=v.get("VersionId", ""),
+                        is_latest=v.get("IsLatest", "").lower() == "true",
                         is_delete_marker=kind == "DeleteMarker",
-                        last_modified=parse_iso_date(text_of(v.get("LastModified"))),
-                        size=int(size) if size.isdigit() else 0,
-                        etag=text_of(v.get("ETag")) or None,
-                        storage_class=text_of(v.get("StorageClass")) or None,
+                        last_modified=parse_iso_date(v.get("LastModified")),
+                        size=listed_size(v.get("Size", "")),
+                        etag=v.get("ETag") or None,
+                        storage_class=v.get("StorageClass") or None,
                     )
                 )
         versions.sort(
@@ -313,10 +312,12 @@ class ListingOps(OpsBase):
             request_id=reply.request_id,
             headers=reply.headers,
             versions=tuple(versions),
-            common_prefixes=common_prefixes(doc, decode),
-            is_truncated=is_true(doc.get("IsTruncated")),
-            next_key_marker=decode(text_of(doc.get("NextKeyMarker"))) or None,
-            next_version_id_marker=text_of(doc.get("NextVersionIdMarker")) or None,
+            common_prefixes=tuple(
+                unquote(p.get("Prefix", "")) for p in page.records["CommonPrefixes"]
+            ),
+            is_truncated=fields.get("IsTruncated", "").lower() == "true",
+            next_key_marker=unquote(fields.get("NextKeyMarker", "")) or None,
+            next_version_id_marker=fields.get("NextVersionIdMarker") or None,
         )
 
     async def list_object_versions(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from cos_async._body import Body, RequestBody, make_body
 from cos_async._engine import Reply, Request, RequestEngine, xml_body
@@ -20,7 +21,6 @@ from cos_async._models import (
     StorageClass,
     UploadPartCopyResult,
     UploadPartResult,
-    as_list,
     parse_crc,
     parse_iso_date,
 )
@@ -46,7 +46,7 @@ from cos_async._validate import (
 from cos_async._xml import text_of
 
 from ._base import OpsBase
-from .listing import common_prefixes, decoder, is_true, listing_params, paginate
+from .listing import listed_size, listing_params, paginate
 from .objects import crc_check
 
 __all__ = [
@@ -218,7 +218,7 @@ async def list_parts_page(
     part_number_marker: int = 0,
     max_parts: str = "1000",
 ) -> ListPartsPage:
-    reply, doc = await engine.xml(
+    reply, page = await engine.flat(
         Request(
             method="GET",
             bucket=bucket,
@@ -230,26 +230,34 @@ async def list_parts_page(
             },
         ),
         "ListPartsResult",
+        ("Part",),
     )
     parts = tuple(
         PartInfo(
-            part_number=int(text_of(p.get("PartNumber"))),
-            etag=text_of(p.get("ETag")),
-            size=int(text_of(p.get("Size")) or 0),
-            last_modified=parse_iso_date(text_of(p.get("LastModified"))),
-            crc64=parse_crc(text_of(p.get("CRC64"))),
+            part_number=_part_number(p.get("PartNumber", "")),
+            etag=p.get("ETag", ""),
+            size=listed_size(p.get("Size", "")),
+            last_modified=parse_iso_date(p.get("LastModified")),
+            crc64=parse_crc(p.get("CRC64")),
         )
-        for p in as_list(doc.get("Part"))
+        for p in page.records["Part"]
     )
-    nxt = text_of(doc.get("NextPartNumberMarker"))
+    fields = page.fields
+    nxt = fields.get("NextPartNumberMarker", "")
     return ListPartsPage(
         request_id=reply.request_id,
         headers=reply.headers,
         parts=parts,
-        is_truncated=is_true(doc.get("IsTruncated")),
-        next_part_number_marker=int(nxt) if nxt.isdigit() else None,
-        storage_class=text_of(doc.get("StorageClass")) or None,
+        is_truncated=fields.get("IsTruncated", "").lower() == "true",
+        next_part_number_marker=int(nxt) if nxt.isascii() and nxt.isdigit() else None,
+        storage_class=fields.get("StorageClass") or None,
     )
+
+
+def _part_number(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 5:
+        raise CosClientError(f"COS listed a malformed part number: {text[:40]!r}")
+    return int(text)
 
 
 async def list_parts(
@@ -377,30 +385,32 @@ async def list_multipart_uploads_page(
             ("upload-id-marker", upload_id_marker),
         ),
     )
-    reply, doc = await engine.xml(
-        Request(method="GET", bucket=bucket, params=params), "ListMultipartUploadsResult"
+    reply, page = await engine.flat(
+        Request(method="GET", bucket=bucket, params=params),
+        "ListMultipartUploadsResult",
+        ("Upload", "CommonPrefixes"),
     )
-    decode = decoder(doc)
+    fields = page.fields
     return ListMultipartUploadsPage(
         request_id=reply.request_id,
         headers=reply.headers,
         uploads=tuple(
             MultipartUploadInfo(
-                key=decode(text_of(u.get("Key"))),
-                upload_id=text_of(u.get("UploadId")),
-                initiated=parse_iso_date(text_of(u.get("Initiated"))),
-                storage_class=text_of(u.get("StorageClass")) or None,
-                owner_id=_person(u, "Owner", "ID"),
-                owner_display_name=_person(u, "Owner", "DisplayName"),
-                initiator_id=_person(u, "Initiator", "ID"),
-                initiator_display_name=_person(u, "Initiator", "DisplayName"),
+                key=unquote(u.get("Key", "")),
+                upload_id=u.get("UploadId", ""),
+                initiated=parse_iso_date(u.get("Initiated")),
+                storage_class=u.get("StorageClass") or None,
+                owner_id=u.get("Owner/ID") or None,
+                owner_display_name=u.get("Owner/DisplayName") or None,
+                initiator_id=u.get("Initiator/ID") or None,
+                initiator_display_name=u.get("Initiator/DisplayName") or None,
             )
-            for u in as_list(doc.get("Upload"))
+            for u in page.records["Upload"]
         ),
-        common_prefixes=common_prefixes(doc, decode),
-        is_truncated=is_true(doc.get("IsTruncated")),
-        next_key_marker=decode(text_of(doc.get("NextKeyMarker"))) or None,
-        next_upload_id_marker=text_of(doc.get("NextUploadIdMarker")) or None,
+        common_prefixes=tuple(unquote(p.get("Prefix", "")) for p in page.records["CommonPrefixes"]),
+        is_truncated=fields.get("IsTruncated", "").lower() == "true",
+        next_key_marker=unquote(fields.get("NextKeyMarker", "")) or None,
+        next_upload_id_marker=fields.get("NextUploadIdMarker") or None,
     )
 
 
