@@ -41,8 +41,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("operations", {"_ops"}),
     ("orchestration", {"_transfer"}),
     ("client", {"_client", "__init__"}),
-    # built on the public client: the fsspec filesystem (cos_async.fs)
-    ("integrations", {"fs"}),
+    # built on the public client: the command line (cos_async.cli, python -m cos_async) and
+    # the fsspec filesystem (cos_async.fs)
+    ("integrations", {"cli", "__main__", "fs"}),
 ]
 RANK = {name: rank for rank, (_, names) in enumerate(LAYERS) for name in names}
 #: what the local server may use of the client package: pure primitives, never its logic
