@@ -1,5 +1,5 @@
 """The pytest plugin's ``cos://`` fixtures (``cos_storage_options``, ``cos_fs``) as a user's
-tests see them: documented in ``pytest --fixtures``, and working in a project of its own with
+tests see them: documented, and working in a project of its own with
 warnings as errors (pandas reading and writing through them)."""
 
 from __future__ import annotations
