@@ -499,3 +499,19 @@ async def test_asynchronous_use(cos_storage_options: dict[str, Any], cos_bucket:
         await fs._pipe_file(f"{cos_bucket}/async", b"awaited")
         assert await fs._cat_file(f"{cos_bucket}/async") == b"awaited"
         assert await fs._ls(cos_bucket, detail=False) == [f"{cos_bucket}/async"]
+
+
+@pytest.mark.parametrize("cache_type", ["cos", "bytes", "readahead", "blockcache", "none"])
+def test_any_fsspec_cache_reads_right(
+    cos_fs: CosFileSystem, cos_bucket: str, cache_type: str
+) -> None:
+    data = data_of(3 * MiB + 5)
+    path = f"{cos_bucket}/cached"
+    cos_fs.pipe_file(path, data)
+    with cos_fs.open(path, cache_type=cache_type, block_size=MiB) as f:
+        f.seek(MiB - 3)
+        assert f.read(10) == data[MiB - 3 : MiB + 7]
+        f.seek(-4, 2)
+        assert f.read() == data[-4:]
+        f.seek(0)
+        assert f.read() == data
