@@ -127,7 +127,8 @@ def cos_fs(cos_storage_options: dict[str, str]) -> Iterator[CosFileSystem]:
     pytest.importorskip("fsspec", reason="the cos_fs fixture needs cos-async[fsspec]")
     from cos_async.fs import CosFileSystem
 
-    fs = CosFileSystem(**cos_storage_options, skip_instance_cache=True)
+    options: dict[str, Any] = dict(cos_storage_options)
+    fs = CosFileSystem(**options, skip_instance_cache=True)
     try:
         yield fs
     finally:
