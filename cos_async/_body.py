@@ -31,7 +31,10 @@ from ._models import ObjectMeta
 __all__ = [
     "CHUNK",
     "Body",
+    "CipheredBody",
+    "Keystream",
     "ObjectBody",
+    "ObjectCipher",
     "RangeSink",
     "RequestBody",
     "ThreadedBody",
@@ -88,6 +91,26 @@ positional_io: _LockedPositionalIO | _NativePositionalIO = (
     if hasattr(os, "pread") and hasattr(os, "pwrite")
     else _LockedPositionalIO()
 )
+
+
+class Keystream(Protocol):
+    """A length-preserving cipher running from one offset of an object on (a ``cryptography``
+    AES-CTR context): each call transforms the bytes that follow those of the previous one."""
+
+    def update(self, data: bytes | memoryview, /) -> bytes: ...
+
+    def update_into(self, data: bytes | memoryview, buf: bytearray | memoryview, /) -> int: ...
+
+
+class ObjectCipher(Protocol):
+    """Client-side encryption of one object (``cos_async.crypto``): a length-preserving cipher
+    addressed by the offset in the object, in which encrypting and decrypting are the same
+    operation (AES-CTR). The bodies, sinks and object bodies here take one and never know more
+    of it; the CRC-64 they compute is always that of the bytes on the wire, as COS computes it."""
+
+    def at(self, offset: int) -> Keystream:
+        """The cipher from byte ``offset`` of the object on."""
+        ...
 
 
 class RequestBody(abc.ABC):
@@ -165,7 +188,19 @@ class RangeSink:
     written at ``offset`` of the open file ``fd`` through ``buffer`` (reused across exchanges),
     with their CRC-64 computed as they arrive. Reset for every attempt."""
 
-    def __init__(self, fd: int, offset: int, length: int, buffer: bytearray) -> None:
+    def __init__(
+        self,
+        fd: int,
+        offset: int,
+        length: int,
+        buffer: bytearray,
+        *,
+        cipher: ObjectCipher | None = None,
+        scratch: bytearray | None = None,
+    ) -> None:
+        """With a ``cipher`` the bytes are deciphered before they are written (their CRC-64 is
+        still that of what was received), through ``scratch`` (a reused buffer at least as
+        large as ``buffer``) when given."""
         if not buffer:
             raise ValueError("RangeSink needs a non-empty buffer")
         self.fd = fd
@@ -173,6 +208,10 @@ class RangeSink:
         self.length = length
         self._buffer = buffer
         self.crc = Crc64()
+        self._cipher = cipher
+        self._scratch = scratch
+        self._keystream: Keystream | None = None
+        self._keystream_at = -1
 
     @property
     def written(self) -> int:
@@ -180,6 +219,7 @@ class RangeSink:
 
     def reset(self) -> None:
         self.crc = Crc64()
+        self._keystream = None
 
     def check_room(self, n: int) -> None:
         """Refuse ``n`` more bytes than the range holds (before any of them is written)."""
@@ -191,9 +231,24 @@ class RangeSink:
     def _put(self, view: memoryview) -> None:
         self.check_room(len(view))
         pos, done = self.offset + self.crc.length, 0
-        while done < len(view):
-            done += positional_io.pwrite(self.fd, view[done:], pos + done)
+        data = view if self._cipher is None else self._decipher(view, pos)
+        while done < len(data):
+            done += positional_io.pwrite(self.fd, data[done:], pos + done)
         self.crc.update(view)  # fastcrc releases the GIL
+
+    def _decipher(self, view: memoryview, pos: int) -> memoryview:
+        """``view`` (the bytes at ``pos`` of the object) through the cipher, into the scratch
+        buffer when it is large enough."""
+        assert self._cipher is not None
+        if self._keystream is None or self._keystream_at != pos:
+            self._keystream = self._cipher.at(pos)
+        self._keystream_at = pos + len(view)
+        scratch = self._scratch
+        if scratch is not None and len(scratch) >= len(view):
+            out = memoryview(scratch)[: len(view)]
+            self._keystream.update_into(view, out)
+            return out
+        return memoryview(self._keystream.update(view))
 
     def write(self, chunks: list[bytes]) -> None:
         """Append ``chunks`` to what was written (CRC-64 included)."""
@@ -255,9 +310,19 @@ class BytesBody(RequestBody):
 class FileRangeBody(RequestBody):
     """``length`` bytes of a file from ``offset``, re-read for every attempt (off the event loop)."""
 
-    def __init__(self, path: str | os.PathLike[str], offset: int = 0, length: int | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        offset: int = 0,
+        length: int | None = None,
+        *,
+        cipher: ObjectCipher | None = None,
+    ):
+        """With a ``cipher``, the bytes are sent enciphered as those at ``offset`` of the
+        object (client-side encryption)."""
         super().__init__()
         self.path = os.fspath(path)
+        self.cipher = cipher
         try:
             size = os.stat(self.path).st_size
         except OSError as exc:
@@ -273,6 +338,7 @@ class FileRangeBody(RequestBody):
 
     async def _stream(self) -> AsyncIterator[bytes | memoryview]:
         fd = await asyncio.to_thread(os.open, self.path, os.O_RDONLY)
+        keystream = self.cipher.at(self.offset) if self.cipher is not None else None
         try:
             pos = self.offset
             end = self.offset + (self.length or 0)
@@ -283,6 +349,8 @@ class FileRangeBody(RequestBody):
                 if not data:
                     raise IntegrityError(f"{self.path!r} shrank while being uploaded")
                 pos += len(data)
+                if keystream is not None:
+                    data = keystream.update(data)
                 view = memoryview(data)
                 for off in range(0, len(data), CHUNK):
                     yield view[off : off + CHUNK]
@@ -300,12 +368,24 @@ class FilePartBody(FileRangeBody):
     :class:`FileRangeBody`."""
 
     def __init__(
-        self, path: str | os.PathLike[str], offset: int, length: int, buffer: bytearray
+        self,
+        path: str | os.PathLike[str],
+        offset: int,
+        length: int,
+        buffer: bytearray,
+        *,
+        cipher: ObjectCipher | None = None,
+        scratch: bytearray | None = None,
     ) -> None:
-        super().__init__(path, offset, length)
+        """With a ``cipher`` each slice is enciphered into ``scratch`` (a second reused buffer,
+        made here when none as large as ``buffer`` is given) before it is sent."""
+        super().__init__(path, offset, length, cipher=cipher)
         if not buffer:
             raise InvalidArgument("FilePartBody needs a non-empty buffer")
         self._buffer = buffer
+        if cipher is not None and (scratch is None or len(scratch) < len(buffer)):
+            scratch = bytearray(len(buffer))
+        self._scratch = scratch
 
     sends_itself = True
 
@@ -314,6 +394,8 @@ class FilePartBody(FileRangeBody):
         told of each slice sent. Starts from the part's first byte every time it is called."""
         self.crc = crc = Crc64()
         view = memoryview(self._buffer)
+        keystream = self.cipher.at(self.offset) if self.cipher is not None else None
+        out = memoryview(self._scratch) if self._scratch is not None else view
         try:
             f = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed below
         except OSError as exc:
@@ -329,6 +411,9 @@ class FilePartBody(FileRangeBody):
                         f"{self.offset + crc.length} bytes"
                     )
                 piece = view[:n]
+                if keystream is not None:
+                    keystream.update_into(piece, out[:n])
+                    piece = out[:n]
                 crc.update(piece)  # fastcrc releases the GIL
                 send(piece)  # the whole slice is with the socket when this returns
                 notify(n)
@@ -394,6 +479,35 @@ def _check_chunk(chunk: object) -> bytes | memoryview:
     raise InvalidArgument(f"an iterable body must yield bytes, got {type(chunk).__name__}")
 
 
+class CipheredBody(RequestBody):
+    """The bytes of ``inner`` enciphered as those at ``offset`` of the object (client-side
+    encryption): the CRC-64 and Content-MD5 are those of what is sent, as COS computes them. A
+    body longer than ``limit`` fails before its excess is sent (a part that ran into the next
+    part's bytes would reuse their keystream)."""
+
+    def __init__(
+        self, inner: RequestBody, cipher: ObjectCipher, offset: int = 0, *, limit: int | None = None
+    ) -> None:
+        super().__init__()
+        if limit is not None and inner.length is not None and inner.length > limit:
+            raise InvalidArgument(f"the body is {inner.length} bytes, more than {limit}")
+        self._inner = inner
+        self._cipher = cipher
+        self._offset = offset
+        self._limit = limit
+        self.length = inner.length
+        self.replayable = inner.replayable
+
+    async def _stream(self) -> AsyncIterator[bytes | memoryview]:
+        keystream = self._cipher.at(self._offset)
+        total, limit = 0, self._limit
+        async for chunk in self._inner._stream():
+            total += len(chunk)
+            if limit is not None and total > limit:
+                raise InvalidArgument(f"the body is more than {limit} bytes")
+            yield keystream.update(chunk)
+
+
 def make_body(data: Body | RequestBody, *, length: int | None = None) -> RequestBody:
     """Adapt anything ``put_object`` accepts; ``InvalidArgument`` names what was given."""
     if isinstance(data, RequestBody):
@@ -443,9 +557,13 @@ class ObjectBody:
         *,
         verify_crc: bool,
         expected_length: int | None,
+        transform: Callable[[bytes], bytes] | None = None,
     ) -> None:
+        """``transform`` (client-side decryption) turns each chunk received into the chunk the
+        caller reads, after its CRC-64 was counted: the check is on what COS sent."""
         self.meta = meta
         self._chunks = chunks
+        self._transform = transform
         self._release = release
         # where the connection lives: a body dropped unread releases it there (see __del__)
         self._loop = asyncio.get_running_loop()
@@ -470,11 +588,14 @@ class ObjectBody:
         self._consumed = True
         crc = Crc64()
         buf = bytearray()
+        transform = self._transform
         try:
             async for chunk in self._chunks():
                 if self._verify:
                     crc.update(chunk)
                 self.bytes_read += len(chunk)
+                if transform is not None:
+                    chunk = transform(chunk)
                 if size is None:
                     yield chunk
                     continue

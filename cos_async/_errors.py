@@ -10,7 +10,8 @@
     │   │   └── CosTimeoutError (TimeoutError)
     │   ├── PoolTimeout (TimeoutError)     no free connection in the pool in time (not retried)
     │   ├── RetryExhausted                 every attempt failed; ``attempts``, ``last_error``
-    │   └── IntegrityError                 a CRC64 / MD5 / length check failed on data received or stored
+    │   ├── IntegrityError                 a CRC64 / MD5 / length check failed on data received or stored
+    │   └── DecryptionError                client-side encryption: no key opens the object's data key
     └── CosServiceError                    COS answered with an error (status, code, message, request_id, ...)
         ├── NoSuchBucket (FileNotFoundError)
         ├── NoSuchKey (FileNotFoundError)
@@ -52,6 +53,7 @@ __all__ = [
     "CosTimeoutError",
     "CosTransportError",
     "CredentialsError",
+    "DecryptionError",
     "EntityTooSmall",
     "IntegrityError",
     "InvalidAccessKeyId",
@@ -120,6 +122,13 @@ class PoolTimeout(CosClientError, TimeoutError):
 class IntegrityError(CosClientError):
     """Data failed a CRC64, MD5 or length check (what was received or stored is not what was sent),
     or a select event stream failed its CRC32 checks or ended early."""
+
+
+class DecryptionError(CosClientError):
+    """A client-side encrypted object cannot be decrypted: its encryption metadata is missing,
+    malformed or tampered with, or the key provider cannot unwrap its data key (a wrong key, an
+    RSA provider without the private key). Raised before any plaintext is handed over or a file
+    is written; the message never carries key material."""
 
 
 class RetryExhausted(CosClientError):

@@ -1,5 +1,5 @@
-"""The Python examples of README.md, docs/quickstart.md and docs/observability.md run, unchanged,
-against a local server.
+"""The Python examples of README.md, docs/quickstart.md, docs/observability.md and
+docs/encryption.md run, unchanged, against a local server.
 
 Every ```python block of each file is executed, in order, each in a fresh namespace, inside a
 temporary working directory shared by the blocks of that file. The test fails if a block raises,
@@ -36,7 +36,12 @@ from tests.markdown_blocks import code_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 #: file -> the least number of Python blocks it must have (a guard against losing them all)
-FILES = {"README.md": 4, "docs/quickstart.md": 8, "docs/observability.md": 3}
+FILES = {
+    "README.md": 4,
+    "docs/quickstart.md": 8,
+    "docs/observability.md": 3,
+    "docs/encryption.md": 5,
+}
 EXAMPLE_BUCKETS = ("photos-1250000000",)
 BIG_FILE_SIZE = 17 * 1024 * 1024
 

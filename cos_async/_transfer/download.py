@@ -14,11 +14,11 @@ import json
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cos_async._body import RangeSink, about_destination, temporary_beside
+from cos_async._body import ObjectCipher, RangeSink, about_destination, temporary_beside
 from cos_async._crc64 import Crc64, combine_all
 from cos_async._engine import RequestEngine
 from cos_async._errors import (
@@ -28,7 +28,7 @@ from cos_async._errors import (
     PreconditionFailed,
     RetryExhausted,
 )
-from cos_async._models import TransferResult
+from cos_async._models import ObjectMeta, TransferResult
 from cos_async._ops import objects
 from cos_async._options import PartOptions
 from cos_async._progress import ProgressCallback, ProgressTracker
@@ -109,8 +109,14 @@ async def download_file(
     part: PartOptions,
     verify_crc: bool,
     fsync: bool,
+    decipher: Callable[[ObjectMeta], Awaitable[ObjectCipher | None]] | None = None,
 ) -> TransferResult:
+    """``decipher`` (client-side encryption) is given the object's metadata, from the HEAD
+    that pins the download to one ETag, and returns the cipher of its bytes (or ``None``), before
+    anything is written; it has no checkpoint. The CRC-64s are those of the bytes received."""
     check_concurrency(concurrency)
+    if decipher is not None and checkpoint is not None:
+        raise InvalidArgument("an encrypted download cannot be resumed: checkpoint must be None")
     if not isinstance(path, str | os.PathLike):
         raise InvalidArgument(
             f"download_file takes the path of a file, got {type(path).__name__}: to write into "
@@ -126,6 +132,7 @@ async def download_file(
     meta = await objects.head_object(
         engine, bucket, key, version_id=version_id, sse_customer_key=part.sse_customer_key
     )
+    cipher = await decipher(meta) if decipher is not None else None
     size = meta.size
     ps = choose_part_size(size, part_size, DEFAULT_DOWNLOAD_PART_SIZE)
     limit = ps if threshold is None else threshold
@@ -203,6 +210,7 @@ async def download_file(
 
         async def worker() -> None:
             buffer: bytearray | None = None  # one receive buffer per worker, reused
+            scratch: bytearray | None = None  # where it is deciphered (with a cipher)
             for n in pending:
                 start, end = span(n)
                 if end <= start:
@@ -210,11 +218,12 @@ async def download_file(
                     continue
                 if buffer is None:
                     buffer = bytearray(min(RECEIVE_BUFFER, part_len))
+                    scratch = bytearray(len(buffer)) if cipher is not None else None
                 crc = await _fetch_range(
                     engine,
                     bucket,
                     key,
-                    RangeSink(fd, start, end - start, buffer),
+                    RangeSink(fd, start, end - start, buffer, cipher=cipher, scratch=scratch),
                     etag=meta.etag,
                     version_id=version_id,
                     part=part,

@@ -20,7 +20,14 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from cos_async._body import FilePartBody, FileRangeBody, make_body
+from cos_async._body import (
+    CipheredBody,
+    FilePartBody,
+    FileRangeBody,
+    ObjectCipher,
+    RequestBody,
+    make_body,
+)
 from cos_async._crc64 import Crc64, combine_all
 from cos_async._engine import RequestEngine
 from cos_async._errors import IntegrityError, InvalidArgument, NoSuchUpload
@@ -80,8 +87,14 @@ async def upload_file(
     part: PartOptions,
     content_md5: bool,
     extra: Mapping[str, str],
+    cipher: ObjectCipher | None = None,
 ) -> TransferResult:
+    """``cipher``: client-side encryption (``cos_async.crypto``), which builds ``write`` with
+    the metadata of the object's data key; it has no checkpoint (a resume would need the data
+    key on disk)."""
     check_concurrency(concurrency)
+    if cipher is not None and checkpoint is not None:
+        raise InvalidArgument("an encrypted upload cannot be resumed: checkpoint must be None")
     if not isinstance(path, str | os.PathLike):
         raise InvalidArgument(
             f"upload_file takes the path of a file, got {type(path).__name__}: for a file "
@@ -102,7 +115,7 @@ async def upload_file(
     tracker = ProgressTracker(progress, size)
     ckpt = Checkpoint(checkpoint, guards=(src,)) if checkpoint is not None else None
     if size <= limit:
-        body = FileRangeBody(src)
+        body = FileRangeBody(src, cipher=cipher)
         body.on_open = lambda: tracker.restart("put")
         if tracker.reporting:
             body.on_bytes = lambda n: tracker.advance("put", n)
@@ -185,6 +198,7 @@ async def upload_file(
         # one small send buffer per worker, reused slice after slice and part after part (a
         # slice is only overwritten once the socket has taken it): no fresh memory per part
         buffer: bytearray | None = None
+        scratch: bytearray | None = None  # where the slices are enciphered (with a cipher)
         for n in pending:
             offset = (n - 1) * ps
             length = min(ps, size - offset)
@@ -192,7 +206,8 @@ async def upload_file(
                 raise IntegrityError(f"{os.fspath(path)!r} changed while it was being uploaded")
             if buffer is None:
                 buffer = bytearray(min(SEND_BUFFER, ps))
-            body = FilePartBody(src, offset, length, buffer)
+                scratch = bytearray(len(buffer)) if cipher is not None else None
+            body = FilePartBody(src, offset, length, buffer, cipher=cipher, scratch=scratch)
             body.on_open = lambda n=n: tracker.restart(n)
             if tracker.reporting:  # else no wake-up of the loop per slice sent
                 body.on_bytes = lambda k, n=n: tracker.advance(n, k)
@@ -378,8 +393,16 @@ async def upload_stream(
     write: WriteOptions,
     part: PartOptions,
     extra: Mapping[str, str],
+    cipher: ObjectCipher | None = None,
 ) -> TransferResult:
-    """Upload a stream of unknown length; at most ``concurrency + 1`` parts are buffered."""
+    """Upload a stream of unknown length; at most ``concurrency + 1`` parts are buffered.
+    ``cipher``: client-side encryption (part ``n`` is enciphered as the bytes from
+    ``(n - 1) * part_size`` on)."""
+
+    def body_of(data: bytes, offset: int) -> RequestBody:
+        body = make_body(data)
+        return body if cipher is None else CipheredBody(body, cipher, offset)
+
     check_concurrency(concurrency)
     if (
         not isinstance(part_size, int)
@@ -396,7 +419,7 @@ async def upload_stream(
     if second is None:
         data = first or b""
         put = await objects.put_object(
-            engine, bucket, key, make_body(data), write=write, part=part, extra=extra
+            engine, bucket, key, body_of(data, 0), write=write, part=part, extra=extra
         )
         tracker.total = len(data)
         tracker.finish()
@@ -437,7 +460,7 @@ async def upload_stream(
             if item is None:
                 return
             n, data = item
-            body = make_body(data)
+            body = body_of(data, (n - 1) * part_size)
             body.on_open = lambda n=n: tracker.restart(n)
             if tracker.reporting:
                 body.on_bytes = lambda k, n=n: tracker.advance(n, k)

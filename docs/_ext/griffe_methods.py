@@ -23,7 +23,11 @@ from typing import Any
 import griffe
 
 #: classes whose assigned members are methods
-CLASSES = ("cos_async._ops.bucket_config.BucketConfigOps", "cos_sync._client.CosClient")
+CLASSES = (
+    "cos_async._ops.bucket_config.BucketConfigOps",
+    "cos_sync._client.CosClient",
+    "cos_sync.crypto.CosEncryptionClient",
+)
 
 _KINDS = {
     inspect.Parameter.POSITIONAL_ONLY: griffe.ParameterKind.positional_only,

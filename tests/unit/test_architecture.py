@@ -41,6 +41,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("operations", {"_ops"}),
     ("orchestration", {"_transfer"}),
     ("client", {"_client", "__init__"}),
+    # client-side encryption over the client's engine, operations and transfers (cos_async.crypto)
+    ("extensions", {"crypto"}),
     # built on the public client: the command line (cos_async.cli, python -m cos_async) and
     # the fsspec filesystem (cos_async.fs)
     ("integrations", {"cli", "__main__", "fs"}),
