@@ -30,6 +30,7 @@ from ._models import ObjectMeta
 
 __all__ = [
     "CHUNK",
+    "CIPHER_SLACK",
     "Body",
     "CipheredBody",
     "Keystream",
@@ -100,6 +101,11 @@ class Keystream(Protocol):
     def update(self, data: bytes | memoryview, /) -> bytes: ...
 
     def update_into(self, data: bytes | memoryview, buf: bytearray | memoryview, /) -> int: ...
+
+
+#: what a buffer that ``Keystream.update_into`` writes into needs beyond the data: a block less
+#: one byte (``cryptography`` 42 asks for it even in CTR mode, which writes no more)
+CIPHER_SLACK = 15
 
 
 class ObjectCipher(Protocol):
@@ -199,8 +205,8 @@ class RangeSink:
         scratch: bytearray | None = None,
     ) -> None:
         """With a ``cipher`` the bytes are deciphered before they are written (their CRC-64 is
-        still that of what was received), through ``scratch`` (a reused buffer at least as
-        large as ``buffer``) when given."""
+        still that of what was received), through ``scratch`` (a reused buffer of
+        ``len(buffer) + CIPHER_SLACK`` bytes) when given."""
         if not buffer:
             raise ValueError("RangeSink needs a non-empty buffer")
         self.fd = fd
@@ -244,10 +250,11 @@ class RangeSink:
             self._keystream = self._cipher.at(pos)
         self._keystream_at = pos + len(view)
         scratch = self._scratch
-        if scratch is not None and len(scratch) >= len(view):
-            out = memoryview(scratch)[: len(view)]
-            self._keystream.update_into(view, out)
-            return out
+        n = len(view)
+        if scratch is not None and len(scratch) >= n + CIPHER_SLACK:
+            out = memoryview(scratch)
+            self._keystream.update_into(view, out[: n + CIPHER_SLACK])
+            return out[:n]
         return memoryview(self._keystream.update(view))
 
     def write(self, chunks: list[bytes]) -> None:
@@ -377,14 +384,15 @@ class FilePartBody(FileRangeBody):
         cipher: ObjectCipher | None = None,
         scratch: bytearray | None = None,
     ) -> None:
-        """With a ``cipher`` each slice is enciphered into ``scratch`` (a second reused buffer,
-        made here when none as large as ``buffer`` is given) before it is sent."""
+        """With a ``cipher`` each slice is enciphered into ``scratch`` (a second reused buffer
+        of ``len(buffer) + CIPHER_SLACK`` bytes, made here when none is given) before it is
+        sent."""
         super().__init__(path, offset, length, cipher=cipher)
         if not buffer:
             raise InvalidArgument("FilePartBody needs a non-empty buffer")
         self._buffer = buffer
-        if cipher is not None and (scratch is None or len(scratch) < len(buffer)):
-            scratch = bytearray(len(buffer))
+        if cipher is not None and (scratch is None or len(scratch) < len(buffer) + CIPHER_SLACK):
+            scratch = bytearray(len(buffer) + CIPHER_SLACK)
         self._scratch = scratch
 
     sends_itself = True
@@ -412,7 +420,7 @@ class FilePartBody(FileRangeBody):
                     )
                 piece = view[:n]
                 if keystream is not None:
-                    keystream.update_into(piece, out[:n])
+                    keystream.update_into(piece, out[: n + CIPHER_SLACK])
                     piece = out[:n]
                 crc.update(piece)  # fastcrc releases the GIL
                 send(piece)  # the whole slice is with the socket when this returns

@@ -18,7 +18,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cos_async._body import ObjectCipher, RangeSink, about_destination, temporary_beside
+from cos_async._body import (
+    CIPHER_SLACK,
+    ObjectCipher,
+    RangeSink,
+    about_destination,
+    temporary_beside,
+)
 from cos_async._crc64 import Crc64, combine_all
 from cos_async._engine import RequestEngine
 from cos_async._errors import (
@@ -218,7 +224,7 @@ async def download_file(
                     continue
                 if buffer is None:
                     buffer = bytearray(min(RECEIVE_BUFFER, part_len))
-                    scratch = bytearray(len(buffer)) if cipher is not None else None
+                    scratch = bytearray(len(buffer) + CIPHER_SLACK) if cipher is not None else None
                 crc = await _fetch_range(
                     engine,
                     bucket,

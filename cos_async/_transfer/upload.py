@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cos_async._body import (
+    CIPHER_SLACK,
     CipheredBody,
     FilePartBody,
     FileRangeBody,
@@ -206,7 +207,7 @@ async def upload_file(
                 raise IntegrityError(f"{os.fspath(path)!r} changed while it was being uploaded")
             if buffer is None:
                 buffer = bytearray(min(SEND_BUFFER, ps))
-                scratch = bytearray(len(buffer)) if cipher is not None else None
+                scratch = bytearray(len(buffer) + CIPHER_SLACK) if cipher is not None else None
             body = FilePartBody(src, offset, length, buffer, cipher=cipher, scratch=scratch)
             body.on_open = lambda n=n: tracker.restart(n)
             if tracker.reporting:  # else no wake-up of the loop per slice sent
