@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -75,12 +76,20 @@ M = TypeVar("M", bound="ConfigModel")
 # --- the mechanism ----------------------------------------------------------------------------
 
 
-def _x(name: str, *, wrap: str | None = None, flag: bool = False) -> dict[str, Any]:
+def _x(
+    name: str, *, wrap: str | None = None, flag: bool = False, secret: bool = False
+) -> dict[str, Any]:
     """The metadata of a model field stored in the XML element ``name`` (inside ``wrap``, a
     ``/`` path of wrapper elements, when given); ``flag``: a bool written as an empty element
-    when true. Fields are plain ``attrs.field(metadata=_x(...), ...)`` so that type checkers
-    see their defaults and converters."""
-    return {"xml": name, "wrap": tuple(wrap.split("/")) if wrap else (), "flag": flag}
+    when true; ``secret``: a value (a private key) that no message ever shows (give the field
+    ``repr=False`` too). Fields are plain ``attrs.field(metadata=_x(...), ...)`` so that type
+    checkers see their defaults and converters."""
+    return {
+        "xml": name,
+        "wrap": tuple(wrap.split("/")) if wrap else (),
+        "flag": flag,
+        "secret": secret,
+    }
 
 
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
@@ -105,13 +114,22 @@ class ConfigModel:
 
     #: the XML root element of a whole configuration document ("" for nested models)
     xml_root: ClassVar[str] = ""
+    #: the module that defined the class (set for each subclass)
+    _defined_in: ClassVar[str] = __name__
 
     request_id: str | None = attrs.field(default=None, eq=False, repr=False)
     headers: Mapping[str, str] = attrs.field(factory=_no_headers, eq=False, repr=False)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # the module that defines the class (before cos_async presents it as cos_async.X):
+        # its names resolve the class's annotations (see _fields)
+        cls._defined_in = cls.__module__
+
     def __attrs_post_init__(self) -> None:
         for field, kind in _fields(type(self)):
-            _check_type(self, field.name, kind, getattr(self, field.name))
+            value = getattr(self, field.name)
+            _check_type(self, field.name, kind, value, secret=field.metadata["secret"])
         self._check()
 
     def _check(self) -> None:
@@ -180,8 +198,13 @@ def _fields(cls: type[ConfigModel]) -> tuple[tuple[attrs.Attribute[Any], _Kind],
     """Each field of a model with its resolved type (computed once per class)."""
     found = _FIELDS.get(cls)
     if found is None:
-        # resolved in this module: the public classes present themselves as cos_async.X
-        hints = typing.get_type_hints(cls, globalns=globals())
+        # resolved in this module and the class's own (the public classes present themselves
+        # as cos_async.X, whose namespace is not the one their annotations were written in)
+        namespace = dict(globals())
+        defined_in = sys.modules.get(cls._defined_in)
+        if defined_in is not None:
+            namespace.update(vars(defined_in))
+        hints = typing.get_type_hints(cls, globalns=namespace)
         found = _FIELDS[cls] = tuple(
             (f, _kind_of(hints[f.name])) for f in attrs.fields(cls) if "xml" in f.metadata
         )
@@ -202,18 +225,21 @@ def _describe(kind: _Kind) -> str:
     return _SCALARS[kind.tag]
 
 
-def _check_type(obj: ConfigModel, name: str, kind: _Kind, value: Any) -> None:
+def _check_type(
+    obj: ConfigModel, name: str, kind: _Kind, value: Any, *, secret: bool = False
+) -> None:
     where = f"{type(obj).__name__}.{name}"
     if value is None:
         if not kind.optional:
             raise InvalidArgument(f"{where} is required")
         return
+    shown = f"a {type(value).__name__} (not shown)" if secret else repr(value)
     if kind.tag == "tuple":
         assert kind.item is not None
         if not isinstance(value, tuple):
-            raise InvalidArgument(f"{where} must be {_describe(kind)}, got {value!r}")
+            raise InvalidArgument(f"{where} must be {_describe(kind)}, got {shown}")
         for i, item in enumerate(value):
-            _check_type(obj, f"{name}[{i}]", kind.item, item)
+            _check_type(obj, f"{name}[{i}]", kind.item, item, secret=secret)
         return
     ok: bool
     if kind.tag == "literal":
@@ -227,9 +253,9 @@ def _check_type(obj: ConfigModel, name: str, kind: _Kind, value: Any) -> None:
     else:
         ok = isinstance(value, str)
     if not ok:
-        raise InvalidArgument(f"{where} must be {_describe(kind)}, got {value!r}")
+        raise InvalidArgument(f"{where} must be {_describe(kind)}, got {shown}")
     if kind.tag == "str" and _NOT_XML.search(value):
-        raise InvalidArgument(f"{where} holds a character XML cannot carry, got {value!r}")
+        raise InvalidArgument(f"{where} holds a character XML cannot carry, got {shown}")
 
 
 #: characters an XML 1.0 document cannot hold (C0 controls but tab/LF/CR, surrogates, U+FFFE/F)
@@ -488,6 +514,7 @@ def _all_of(
 _TAG_TEXT = r"[A-Za-z0-9 +\-=._:/@]*"
 _CAM_UIN = r"qcs::cam::uin/\d+:uin/\d+"
 _COS_BUCKET_ARN = r"qcs::cos:[a-z0-9-]+::[a-z0-9][a-z0-9-]*-\d+"
+_DOMAIN_NAME = r"(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 _STORAGE_CLASS = (
     r"STANDARD|STANDARD_IA|ARCHIVE|DEEP_ARCHIVE|INTELLIGENT_TIERING"
     r"|MAZ_STANDARD|MAZ_STANDARD_IA|MAZ_INTELLIGENT_TIERING"
@@ -1045,10 +1072,7 @@ class DomainRule(ConfigModel):
 
     name: str = attrs.field(
         metadata=_x("Name"),
-        validator=_pattern(
-            r"(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
-            "a domain name like cdn.example.com",
-        ),
+        validator=_pattern(_DOMAIN_NAME, "a domain name like cdn.example.com"),
     )
     status: Literal["ENABLED", "DISABLED"] = attrs.field(metadata=_x("Status"), default="ENABLED")
     type: Literal["REST", "WEBSITE", "ACCELERATE"] = attrs.field(

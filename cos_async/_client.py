@@ -19,6 +19,7 @@ from ._engine import RequestEngine
 from ._errors import InvalidArgument
 from ._models import RequestHook, ResponseHook
 from ._ops.bucket_config import BucketConfigOps
+from ._ops.fetch import FetchOps
 from ._ops.image import ImageOps
 from ._ops.listing import ListingOps
 from ._ops.multipart import MultipartOps
@@ -43,6 +44,7 @@ class AsyncCosClient(
     SelectOps,
     PresignOps,
     TransferOps,
+    FetchOps,
     ImageOps,
     RawOps,
 ):

@@ -52,11 +52,13 @@ class Endpoint:
         *,
         region: str | None = None,
         endpoint: str | None = None,
+        service_host: str | None = None,
     ) -> tuple[str, str, str]:
         """(base URL with host, encoded path, decoded path that is signed). ``region`` or
         ``endpoint``: a bucket elsewhere than the client's (the source of a cross-region copy):
-        ``<bucket>.<endpoint>``, or the regional domain of ``region``; a path-style
-        ``endpoint_url`` (one server) ignores them."""
+        ``<bucket>.<endpoint>``, or the regional domain of ``region``; ``service_host``: another
+        COS service (the migration service), ``<service_host>/<bucket>/<key>``. A path-style
+        ``endpoint_url`` (one server) ignores them (the caller sends the ``Host``)."""
         key_part = "/" + key if key is not None else "/"
         enc_key = "/" + encode_key(key) if key is not None else "/"
         if self._base is not None:  # path-style: endpoint_url
@@ -66,16 +68,28 @@ class Endpoint:
             if key is None:
                 return self._base, f"{prefix}/{bucket}/", f"{prefix}/{bucket}/"
             return self._base, f"{prefix}/{bucket}{enc_key}", f"{prefix}/{bucket}{key_part}"
+        if service_host is not None:
+            bucket_part = f"/{bucket}" if bucket is not None else ""
+            return (
+                f"{self.config.scheme}://{service_host}",
+                bucket_part + enc_key,
+                bucket_part + key_part,
+            )
         if bucket is not None and (region is not None or endpoint is not None):
             suffix = endpoint if endpoint is not None else self.config.regional_suffix(region)
             return f"{self.config.scheme}://{bucket}.{suffix}", enc_key, key_part
         return f"{self.config.scheme}://{self.host(bucket)}", enc_key, key_part
 
     def url(
-        self, bucket: str | None, key: str | None, params: Mapping[str, str | None] | None = None
+        self,
+        bucket: str | None,
+        key: str | None,
+        params: Mapping[str, str | None] | None = None,
+        *,
+        service_host: str | None = None,
     ) -> str:
         """The full URL of a request (its query: sub-resources and options, never a signature)."""
-        base, enc_path, _ = self.locate(bucket, key)
+        base, enc_path, _ = self.locate(bucket, key, service_host=service_host)
         query = encode_query(params) if params else ""
         return base + enc_path + (f"?{query}" if query else "")
 

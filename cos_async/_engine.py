@@ -88,6 +88,10 @@ class Request:
     #: of a cross-region copy)
     region: str | None = None
     endpoint: str | None = None
+    #: a COS service on a host of its own (the migration service of async fetch):
+    #: ``<scheme>://<service_host>/<bucket>/<key>``, signed so; a path-style ``endpoint_url``
+    #: keeps its address and sends this ``Host``
+    service_host: str | None = None
 
     @property
     def target(self) -> str:
@@ -263,10 +267,14 @@ class RequestEngine:
 
     async def _attempt(self, req: Request, read_timeout: float) -> Response:
         base, enc_path, path = self.endpoint.locate(
-            req.bucket, req.key, region=req.region, endpoint=req.endpoint
+            req.bucket,
+            req.key,
+            region=req.region,
+            endpoint=req.endpoint,
+            service_host=req.service_host,
         )
         headers = {k: v.strip() for k, v in req.headers.items()}
-        headers["Host"] = urlsplit(base).netloc
+        headers["Host"] = req.service_host or urlsplit(base).netloc
         body = req.body
         if body is not None:
             body.begin()  # every attempt sends (and counts the CRC of) the body from its start
@@ -499,7 +507,9 @@ class _Observe:
         self._url: str | None = None
         if engine.on_request is not None or engine.on_response is not None:
             # sub-resources and options; signatures go in headers
-            self._url = engine.endpoint.url(req.bucket, req.key, req.params)
+            self._url = engine.endpoint.url(
+                req.bucket, req.key, req.params, service_host=req.service_host
+            )
 
     async def request(self, attempt: int) -> None:
         hook = self._engine.on_request

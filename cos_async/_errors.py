@@ -436,6 +436,9 @@ _BY_CODE: dict[str, type[CosServiceError]] = {
             "IntelligentTiering",
             "ObjectLock",
             "Versioning",
+            "Origin",
+            "ResponseControl",
+            "DomainCertificate",
         )
     },
 }

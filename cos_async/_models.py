@@ -54,6 +54,8 @@ __all__ = [
     "Result",
     "SignedAuthorization",
     "StorageClass",
+    "Symlink",
+    "SymlinkResult",
     "TransferResult",
     "TransferSummary",
     "UploadPartCopyResult",
@@ -687,3 +689,18 @@ class SignedAuthorization:
 
     def __str__(self) -> str:
         return self.authorization
+
+
+@attrs.frozen(kw_only=True)
+class SymlinkResult(Result):
+    """The answer of ``put_symlink``: the link's version id (a versioned bucket)."""
+
+    version_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Symlink(Result):
+    """A symbolic link (``get_symlink``): the key it points to (``target``) and its version."""
+
+    target: str
+    version_id: str | None = None

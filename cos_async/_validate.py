@@ -252,11 +252,10 @@ def check_tags(tags: object, limit: int = _limits.MAX_OBJECT_TAGS) -> tuple[tupl
     return tuple(pairs)
 
 
-def check_inventory_id(inventory_id: object) -> str:
+def check_inventory_id(inventory_id: object, name: str = "inventory_id") -> str:
+    """An id of an inventory or of an intelligent-tiering rule (``name`` in the message)."""
     if not isinstance(inventory_id, str) or not _INVENTORY_ID.fullmatch(inventory_id):
-        raise InvalidArgument(
-            f"inventory_id must be 1..64 of a-z A-Z 0-9 - _ ., got {inventory_id!r}"
-        )
+        raise InvalidArgument(f"{name} must be 1..64 of a-z A-Z 0-9 - _ ., got {inventory_id!r}")
     return inventory_id
 
 

@@ -534,6 +534,29 @@ class CosClient:
     get_bucket_intelligent_tiering = _Method(AsyncCosClient.get_bucket_intelligent_tiering)
     put_bucket_object_lock = _Method(AsyncCosClient.put_bucket_object_lock)
     get_bucket_object_lock = _Method(AsyncCosClient.get_bucket_object_lock)
+    put_bucket_origin = _Method(AsyncCosClient.put_bucket_origin)
+    get_bucket_origin = _Method(AsyncCosClient.get_bucket_origin)
+    delete_bucket_origin = _Method(AsyncCosClient.delete_bucket_origin)
+    put_bucket_response_control = _Method(AsyncCosClient.put_bucket_response_control)
+    get_bucket_response_control = _Method(AsyncCosClient.get_bucket_response_control)
+    delete_bucket_response_control = _Method(AsyncCosClient.delete_bucket_response_control)
+    put_bucket_domain_certificate = _Method(AsyncCosClient.put_bucket_domain_certificate)
+    get_bucket_domain_certificate = _Method(AsyncCosClient.get_bucket_domain_certificate)
+    delete_bucket_domain_certificate = _Method(AsyncCosClient.delete_bucket_domain_certificate)
+    put_bucket_intelligent_tiering_rule = _Method(
+        AsyncCosClient.put_bucket_intelligent_tiering_rule
+    )
+    get_bucket_intelligent_tiering_rule = _Method(
+        AsyncCosClient.get_bucket_intelligent_tiering_rule
+    )
+    delete_bucket_intelligent_tiering_rule = _Method(
+        AsyncCosClient.delete_bucket_intelligent_tiering_rule
+    )
+    list_bucket_intelligent_tiering_configurations = _Method(
+        AsyncCosClient.list_bucket_intelligent_tiering_configurations
+    )
+    post_bucket_inventory = _Method(AsyncCosClient.post_bucket_inventory)
+    get_bucket_meta = _Method(AsyncCosClient.get_bucket_meta)
     put_object = _Method(AsyncCosClient.put_object)
     append_object = _Method(AsyncCosClient.append_object)
     head_object = _Method(AsyncCosClient.head_object)
@@ -554,6 +577,12 @@ class CosClient:
     delete_object_tagging = _Method(AsyncCosClient.delete_object_tagging)
     put_object_acl = _Method(AsyncCosClient.put_object_acl)
     get_object_acl = _Method(AsyncCosClient.get_object_acl)
+    put_symlink = _Method(AsyncCosClient.put_symlink)
+    get_symlink = _Method(AsyncCosClient.get_symlink)
+    change_object_storage_class = _Method(AsyncCosClient.change_object_storage_class)
+    update_object_meta = _Method(AsyncCosClient.update_object_meta)
+    put_async_fetch_task = _Method(AsyncCosClient.put_async_fetch_task)
+    get_async_fetch_task = _Method(AsyncCosClient.get_async_fetch_task)
     create_multipart_upload = _Method(AsyncCosClient.create_multipart_upload)
     upload_part = _Method(AsyncCosClient.upload_part)
     upload_part_copy = _Method(AsyncCosClient.upload_part_copy)

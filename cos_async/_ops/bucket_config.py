@@ -1,10 +1,13 @@
-"""Bucket configurations: one mechanism for every family (CORS, lifecycle, versioning, ...), plus
-the ACL, the policy (JSON) and inventory configurations (by id)."""
+"""Bucket configurations: one mechanism for every family (CORS, lifecycle, versioning, origin,
+...), plus the ACL, the policy (JSON), the families kept by id (inventories, intelligent-tiering
+rules) or by domain (certificates), and ``get_bucket_meta``, which gathers them all at once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
@@ -12,6 +15,7 @@ import attrs
 from cos_async import _limits
 from cos_async._body import make_body
 from cos_async._bucket_config import (
+    _DOMAIN_NAME,
     BucketLoggingStatus,
     ConfigModel,
     CorsConfiguration,
@@ -30,8 +34,18 @@ from cos_async._bucket_config import (
     strict,
     to_xml,
 )
+from cos_async._bucket_extras import (
+    BucketMeta,
+    DomainCertificate,
+    DomainCertificateStatus,
+    IntelligentTieringRule,
+    IntelligentTieringRules,
+    OneOffInventoryConfiguration,
+    OriginConfiguration,
+    ResponseControlConfiguration,
+)
 from cos_async._engine import Reply, Request, RequestEngine, xml_body
-from cos_async._errors import CosClientError, InvalidArgument
+from cos_async._errors import CosClientError, CosServiceError, InvalidArgument
 from cos_async._models import (
     AccessControlPolicy,
     BucketPolicy,
@@ -60,10 +74,17 @@ class _Family(Generic[_ConfigT]):
     subresource: str  # "cors", "lifecycle", ...
     model: type[_ConfigT]
     what: str  # for docstrings: "the CORS rules"
+    #: kept by the model's ``id`` (``?<sub-resource>&id=<id>``: inventories, tiering rules)
+    by_id: bool = False
 
 
 async def _put_config(
-    engine: RequestEngine, bucket: str, family: _Family[_ConfigT], config: _ConfigT
+    engine: RequestEngine,
+    bucket: str,
+    family: _Family[_ConfigT],
+    config: _ConfigT,
+    *,
+    method: str = "PUT",
 ) -> Result:
     check_bucket(bucket)
     if not isinstance(config, family.model):
@@ -73,13 +94,13 @@ async def _put_config(
     config = strict(config)  # one read leniently from COS is checked before it is sent back
     config._check_put()
     params: dict[str, str | None] = {family.subresource: None}
-    if isinstance(config, InventoryConfiguration):
-        params["id"] = config.id
+    if family.by_id:
+        params["id"] = config.id  # type: ignore[attr-defined]  # the by_id models have one
     ((root, doc),) = to_xml(config).items()
     body, headers = xml_body(root, doc)
     return _result(
         await engine.send(
-            Request(method="PUT", bucket=bucket, params=params, headers=headers, body=body)
+            Request(method=method, bucket=bucket, params=params, headers=headers, body=body)
         )
     )
 
@@ -171,7 +192,7 @@ _VERSIONING = _Family("versioning", VersioningConfiguration, "the versioning sta
 _REPLICATION = _Family("replication", ReplicationConfiguration, "the cross-bucket replication")
 _TAGGING = _Family("tagging", Tagging, "the tags")
 _WEBSITE = _Family("website", WebsiteConfiguration, "the static-website configuration")
-_INVENTORY = _Family("inventory", InventoryConfiguration, "an inventory configuration")
+_INVENTORY = _Family("inventory", InventoryConfiguration, "an inventory configuration", True)
 _LOGGING = _Family("logging", BucketLoggingStatus, "the access-logging configuration")
 _REFERER = _Family("referer", RefererConfiguration, "the hotlink protection (referer list)")
 _DOMAIN = _Family("domain", DomainConfiguration, "the custom domains")
@@ -180,6 +201,18 @@ _TIERING = _Family(
     "intelligenttiering", IntelligentTieringConfiguration, "the intelligent-tiering configuration"
 )
 _OBJECT_LOCK = _Family("object-lock", ObjectLockConfiguration, "the object-lock configuration")
+_ORIGIN = _Family("origin", OriginConfiguration, "the origin-pull (back-to-source) rules")
+_RESPONSE_CONTROL = _Family(
+    "response-control", ResponseControlConfiguration, "the response control"
+)
+_CERTIFICATE = _Family("domaincertificate", DomainCertificate, "a custom domain's certificate")
+_CERTIFICATE_STATUS = _Family(
+    "domaincertificate", DomainCertificateStatus, "a custom domain's certificate"
+)
+_TIERING_RULE = _Family(
+    "intelligent-tiering", IntelligentTieringRule, "an intelligent-tiering rule", True
+)
+_ONE_OFF_INVENTORY = _Family("inventory", OneOffInventoryConfiguration, "a one-off inventory", True)
 
 
 class BucketConfigOps(OpsBase):
@@ -219,6 +252,133 @@ class BucketConfigOps(OpsBase):
     get_bucket_intelligent_tiering = _getter(_TIERING, "intelligent_tiering")
     put_bucket_object_lock = _putter(_OBJECT_LOCK, "object_lock")
     get_bucket_object_lock = _getter(_OBJECT_LOCK, "object_lock")
+    put_bucket_origin = _putter(_ORIGIN, "origin")
+    get_bucket_origin = _getter(_ORIGIN, "origin")
+    delete_bucket_origin = _deleter(_ORIGIN, "origin")
+    put_bucket_response_control = _putter(_RESPONSE_CONTROL, "response_control")
+    get_bucket_response_control = _getter(_RESPONSE_CONTROL, "response_control")
+    delete_bucket_response_control = _deleter(_RESPONSE_CONTROL, "response_control")
+    put_bucket_domain_certificate = _putter(_CERTIFICATE, "domain_certificate")
+    put_bucket_intelligent_tiering_rule = _putter(_TIERING_RULE, "intelligent_tiering_rule")
+
+    async def get_bucket_domain_certificate(
+        self, bucket: str, domain: str
+    ) -> DomainCertificateStatus:
+        """What COS says of the certificate of the custom ``domain`` of a bucket (``GET
+        ?domaincertificate&domainname=``): its status; the certificate and its key are never
+        sent back. :class:`NoSuchConfiguration` (404) when the domain has none."""
+        return await _get_config(
+            self._engine, bucket, _CERTIFICATE_STATUS, {"domainname": _domain(domain)}
+        )
+
+    async def delete_bucket_domain_certificate(self, bucket: str, domain: str) -> Result:
+        """Remove the certificate of the custom ``domain`` of a bucket."""
+        check_bucket(bucket)
+        params = {"domaincertificate": None, "domainname": _domain(domain)}
+        return _result(
+            await self._engine.send(Request(method="DELETE", bucket=bucket, params=params))
+        )
+
+    async def get_bucket_intelligent_tiering_rule(
+        self, bucket: str, rule_id: str
+    ) -> IntelligentTieringRule:
+        """One intelligent-tiering rule of a bucket, by id (``GET ?intelligent-tiering&id=``;
+        :class:`NoSuchConfiguration`, 404, when there is none)."""
+        check_inventory_id(rule_id, "rule_id")
+        return await _get_config(self._engine, bucket, _TIERING_RULE, {"id": rule_id})
+
+    async def delete_bucket_intelligent_tiering_rule(self, bucket: str, rule_id: str) -> Result:
+        """Remove one intelligent-tiering rule of a bucket, by id (COS keeps the rule
+        ``default`` once set)."""
+        check_bucket(bucket)
+        check_inventory_id(rule_id, "rule_id")
+        params = {"intelligent-tiering": None, "id": rule_id}
+        return _result(
+            await self._engine.send(Request(method="DELETE", bucket=bucket, params=params))
+        )
+
+    async def list_bucket_intelligent_tiering_configurations(
+        self, bucket: str
+    ) -> IntelligentTieringRules:
+        """Every intelligent-tiering rule of a bucket (``GET ?intelligent-tiering``), a tuple of
+        :class:`IntelligentTieringRule` (empty when there is none)."""
+        check_bucket(bucket)
+        reply, doc = await self._engine.xml(
+            Request(method="GET", bucket=bucket, params={"intelligent-tiering": None}),
+            "ListBucketIntelligentTieringConfigurationsOutput",
+        )
+        try:
+            rules = [
+                from_xml(IntelligentTieringRule, d)
+                for d in as_list(doc.get("IntelligentTieringConfiguration"))
+            ]
+        except XMLError as exc:
+            raise CosClientError(
+                f"COS sent an intelligent-tiering list we cannot read: {exc}"
+            ) from exc
+        return IntelligentTieringRules(rules, request_id=reply.request_id, headers=reply.headers)
+
+    async def post_bucket_inventory(
+        self, bucket: str, config: OneOffInventoryConfiguration
+    ) -> Result:
+        """Ask COS for a one-off inventory report now (``POST ?inventory&id=``), described by
+        ``config`` (no schedule: it runs once)."""
+        return await _put_config(self._engine, bucket, _ONE_OFF_INVENTORY, config, method="POST")
+
+    async def get_bucket_meta(self, bucket: str) -> BucketMeta:
+        """A bucket and every configuration of it, gathered concurrently (as the official SDK's
+        ``get_bucket_meta``): the HEAD of the bucket (region, OFS, MAZ), its ACL, CORS,
+        encryption, website, logging, versioning, intelligent-tiering rules, lifecycle, tags,
+        object lock and replication. A configuration the bucket lacks is ``None`` (a 404, a
+        bucket never versioned, logging off, no intelligent-tiering rule); any other error
+        (``NoSuchBucket``, ``AccessDenied``...) is raised, the other requests then cancelled."""
+        check_bucket(bucket)
+        engine = self._engine
+        request_ids: list[str] = []
+
+        async def head() -> Reply:
+            return await engine.send(Request(method="HEAD", bucket=bucket))
+
+        async def tiering() -> IntelligentTieringRules | None:
+            rules = await self.list_bucket_intelligent_tiering_configurations(bucket)
+            return rules or None
+
+        calls: dict[str, Callable[[], Awaitable[Any]]] = {
+            "head": head,
+            "acl": lambda: get_acl(engine, bucket, None),
+            "cors": lambda: _get_config(engine, bucket, _CORS),
+            "encryption": lambda: _get_config(engine, bucket, _ENCRYPTION),
+            "website": lambda: _get_config(engine, bucket, _WEBSITE),
+            "logging": lambda: _get_config(engine, bucket, _LOGGING),
+            "versioning": lambda: _get_config(engine, bucket, _VERSIONING),
+            "intelligent_tiering": tiering,
+            "lifecycle": lambda: _get_config(engine, bucket, _LIFECYCLE),
+            "tagging": lambda: _get_config(engine, bucket, _TAGGING),
+            "object_lock": lambda: _get_config(engine, bucket, _OBJECT_LOCK),
+            "replication": lambda: _get_config(engine, bucket, _REPLICATION),
+        }
+        found = await _gather_missing_as_none(calls)
+        for value in found.values():
+            rid = getattr(value, "request_id", None)
+            if isinstance(rid, str) and rid:
+                request_ids.append(rid)
+        reply = found.pop("head")
+        assert isinstance(reply, Reply)
+        # a bucket never versioned, or without access logs, answers an empty document
+        if found["versioning"] is not None and found["versioning"].status is None:
+            found["versioning"] = None
+        if found["logging"] is not None and found["logging"].logging_enabled is None:
+            found["logging"] = None
+        h = reply.headers
+        return BucketMeta(
+            bucket=bucket,
+            url=engine.endpoint.url(bucket, None).rstrip("/"),
+            region=h.get("x-cos-bucket-region") or self.config.region,
+            ofs=h.get("x-cos-bucket-arch", "").upper() == "OFS",
+            maz=h.get("x-cos-bucket-az-type", "").upper() == "MAZ",
+            request_ids=tuple(request_ids),
+            **found,
+        )
 
     async def delete_bucket_referer(self, bucket: str) -> Result:
         """Remove the hotlink protection of a bucket. COS has no ``DELETE ?referer``: like the
@@ -366,6 +526,45 @@ class BucketConfigOps(OpsBase):
         """A bucket's ACL: the owner and the grants."""
         check_bucket(bucket)
         return await get_acl(self._engine, bucket, None)
+
+
+def _domain(domain: object) -> str:
+    if not isinstance(domain, str) or not re.fullmatch(_DOMAIN_NAME, domain):
+        raise InvalidArgument(f"domain must be a domain name like cdn.example.com, got {domain!r}")
+    return domain
+
+
+def _missing(exc: CosServiceError) -> bool:
+    """A 404 of a configuration the bucket lacks (not of the bucket itself)."""
+    return exc.status == 404 and exc.code != "NoSuchBucket"
+
+
+async def _gather_missing_as_none(
+    calls: Mapping[str, Callable[[], Awaitable[Any]]],
+) -> dict[str, Any]:
+    """Run every call concurrently: their results by name, ``None`` for a configuration the
+    bucket lacks. The first other failure cancels the rest and is raised (itself)."""
+
+    async def one(call: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await call()
+        except CosServiceError as exc:
+            if _missing(exc):
+                return None
+            raise
+
+    tasks = {name: asyncio.ensure_future(one(call)) for name, call in calls.items()}
+    try:
+        done, _ = await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
+        for t in done:
+            exc = None if t.cancelled() else t.exception()
+            if exc is not None:
+                raise exc
+        return {name: t.result() for name, t in tasks.items()}
+    finally:
+        for t in tasks.values():
+            t.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
 
 
 _EMPTY_XML_HEADERS = {

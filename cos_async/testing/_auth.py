@@ -38,7 +38,13 @@ __all__ = [
 #: Query parameters (lower-case) a signature must cover when a request carries them: the
 #: sub-resources, which choose the operation (``?acl``, ``?uploads``, ``?partNumber``...), and the
 #: parameters that choose what it acts on (a version, an append position, a configuration id).
-MUST_SIGN_PARAMETERS: frozenset[str] = SUBRESOURCES | {"versionid", "position", "id"}
+#: ``?intelligent-tiering`` is the exception: the official SDK signs only the ``id`` of those
+#: requests (it appends the sub-resource to the URL unsigned), and COS takes them.
+MUST_SIGN_PARAMETERS: frozenset[str] = (SUBRESOURCES - {"intelligent-tiering"}) | {
+    "versionid",
+    "position",
+    "id",
+}
 #: Headers (lower-case) a signature must cover when a request carries them: those that grant
 #: access (a canned ACL, grants) and the copy source, which turns a PUT into a copy.
 MUST_SIGN_HEADERS: frozenset[str] = frozenset(

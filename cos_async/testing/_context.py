@@ -28,6 +28,7 @@ __all__ = [
     "S3Info",
     "err",
     "hostname_of",
+    "is_migration_host",
     "is_virtual_host",
     "request_context",
     "strip_port",
@@ -224,6 +225,14 @@ def strip_port(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def is_migration_host(hostname: str) -> bool:
+    """Whether ``hostname`` is COS's migration service (async fetch):
+    ``<region>.migration.myqcloud.com``, or ``migration.<domain>``. Its paths name the bucket:
+    ``/<bucket>/<task id>``."""
+    labels = hostname.split(".")
+    return len(labels) >= 3 and "migration" in labels[:2]
+
+
 def is_virtual_host(hostname: str) -> bool:
     """Whether ``hostname`` names a bucket (``<bucket>.cos.<region>.myqcloud.com``, or an S3
     host ``<bucket>.s3.<region>.amazonaws.com``)."""
@@ -234,6 +243,8 @@ def is_virtual_host(hostname: str) -> bool:
         return False
     except ValueError:
         pass
+    if is_migration_host(hostname):
+        return False
     first = hostname.split(".", 1)[0]
     if first == "s3" or (first.startswith("s3-") and hostname.endswith(".amazonaws.com")):
         return False  # an S3 service host: s3.<region>.amazonaws.com, s3-<region>.amazonaws.com

@@ -18,10 +18,13 @@ from ._values import JSONLimitError, is_number, load_json
 __all__ = [
     "CONFIG_ROOTS",
     "MAX_BUCKET_TAGS",
+    "RESPONSE_CONTROL_PARAMS",
     "DocumentError",
+    "certificate_domains",
     "match_cors",
     "parse_tag_header",
     "validate_config",
+    "validate_one_off_inventory",
     "validate_tags",
 ]
 
@@ -50,6 +53,13 @@ CONFIG_ROOTS: dict[str, tuple[str, str]] = {
         "NoSuchIntelligentTieringConfiguration",
     ),
     "object-lock": ("ObjectLockConfiguration", "NoSuchObjectLockConfiguration"),
+    "origin": ("OriginConfiguration", "NoSuchOriginConfiguration"),
+    "response-control": ("ResponseControlConfiguration", "NoSuchResponseControlConfiguration"),
+    "domaincertificate": ("DomainCertificate", "NoSuchDomainCertificateConfiguration"),
+    "intelligent-tiering": (
+        "IntelligentTieringConfiguration",
+        "NoSuchIntelligentTieringConfiguration",
+    ),
     "tagging": ("Tagging", "NoSuchTagSet"),
     # versioning is stored as the bucket's state, not a document; listed for its root element
     "versioning": ("VersioningConfiguration", "NoSuchVersioningConfiguration"),
@@ -60,6 +70,21 @@ CONFIG_ROOTS: dict[str, tuple[str, str]] = {
 MAX_BUCKET_TAGS = 50
 
 _TAG_CHARS = re.compile(r"^[A-Za-z0-9 +\-=._:/@]*$")
+#: the parameters a response-control configuration may name
+RESPONSE_CONTROL_PARAMS = frozenset(
+    {
+        "response-content-type",
+        "response-content-disposition",
+        "response-cache-control",
+        "response-content-encoding",
+        "response-content-language",
+        "response-expires",
+    }
+)
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_PEM = "-----BEGIN "
 _INVENTORY_ID = re.compile(r"^[A-Za-z0-9\-_.]{1,64}$")
 _CORS_METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD"}
 
@@ -297,6 +322,152 @@ def _check_object_lock(root: dict[str, Any], _id: str | None) -> None:
     _enum(root, "ObjectLockEnabled", "ObjectLockConfiguration", {"Enabled"})
 
 
+def _positive(d: Mapping[str, Any], name: str, where: str) -> int:
+    text = _text(d, name, where)
+    if not text.isdigit() or int(text) < 1:
+        raise _malformed(f"{where}/{name} must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _check_origin(root: dict[str, Any], _id: str | None) -> None:
+    rules = _list(root, "OriginRule")
+    if not rules:
+        raise _malformed("OriginConfiguration needs at least one <OriginRule>")
+    priorities: set[int] = set()
+    for rule in rules:
+        rule = _as_dict(rule, "OriginRule")
+        priority = _positive(rule, "RulePriority", "OriginRule")
+        if priority in priorities:
+            raise DocumentError("InvalidArgument", f"duplicate origin RulePriority {priority}")
+        priorities.add(priority)
+        kind = _enum(rule, "OriginType", "OriginRule", {"Redirect", "Proxy", "Mirror"})
+        condition = _as_dict(_require(rule, "OriginCondition", "OriginRule"), "OriginCondition")
+        code = _text(condition, "HTTPStatusCode", "OriginCondition")
+        if not re.fullmatch(r"[45][0-9][0-9]", code):
+            raise DocumentError("InvalidArgument", f"HTTPStatusCode must be 4xx or 5xx: {code!r}")
+        if kind in ("Proxy", "Mirror") and code != "404":
+            raise DocumentError(
+                "InvalidArgument", f"a {kind} origin rule applies to HTTPStatusCode 404, not {code}"
+            )
+        parameter = _as_dict(_require(rule, "OriginParameter", "OriginRule"), "OriginParameter")
+        _enum(parameter, "Protocol", "OriginParameter", {"HTTP", "HTTPS", "FOLLOW"})
+        header = parameter.get("HttpHeader")
+        if header is not None:
+            header = _as_dict(header, "HttpHeader")
+            for group in ("NewHttpHeaders", "FollowHttpHeaders"):
+                if header.get(group) is None:
+                    continue
+                items = _list(_as_dict(header[group], group), "Header")
+                if len(items) > 10:
+                    raise DocumentError(
+                        "InvalidArgument", f"{group} holds at most 10 headers, got {len(items)}"
+                    )
+                for item in items:
+                    _text(_as_dict(item, "Header"), "Key", "Header")
+        info = _as_dict(_require(rule, "OriginInfo", "OriginRule"), "OriginInfo")
+        host = _as_dict(_require(info, "HostInfo", "OriginInfo"), "HostInfo")
+        if not _text(host, "HostName", "HostInfo"):
+            raise _malformed("HostInfo/HostName must not be empty")
+
+
+def _check_response_control(root: dict[str, Any], _id: str | None) -> None:
+    params = _as_dict(
+        _require(root, "ControlParamList", "ResponseControlConfiguration"), "ControlParamList"
+    )
+    names = [text_of(p) for p in _list(params, "Param")]
+    if not names:
+        raise _malformed("ControlParamList needs at least one <Param>")
+    for name in names:
+        if name not in RESPONSE_CONTROL_PARAMS:
+            raise DocumentError(
+                "InvalidArgument",
+                f"Param must be one of {sorted(RESPONSE_CONTROL_PARAMS)}, got {name!r}",
+            )
+
+
+def certificate_domains(root: Mapping[str, Any]) -> list[str]:
+    """The domains of a ``<DomainCertificate>`` document (its ``DomainList``)."""
+    domains = _as_dict(_require(root, "DomainList", "DomainCertificate"), "DomainList")
+    return [text_of(d) for d in _list(domains, "DomainName")]
+
+
+def _check_domain_certificate(root: dict[str, Any], _id: str | None) -> None:
+    info = _as_dict(_require(root, "CertificateInfo", "DomainCertificate"), "CertificateInfo")
+    _enum(info, "CertType", "CertificateInfo", {"CustomCert"})
+    cert = _as_dict(_require(info, "CustomCert", "CertificateInfo"), "CustomCert")
+    # the values are never quoted in messages: one of them is a private key
+    for name in ("Cert", "PrivateKey"):
+        if _PEM not in _text(cert, name, "CustomCert"):
+            raise DocumentError("InvalidArgument", f"CustomCert/{name} is not a PEM block")
+    domains = certificate_domains(root)
+    if not domains:
+        raise _malformed("DomainList needs at least one <DomainName>")
+    for domain in domains:
+        if not _DOMAIN.match(domain):
+            raise DocumentError("InvalidArgument", f"DomainName is not a domain name: {domain!r}")
+
+
+_ACCESS_TIERS = {"INFREQUENT", "ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"}
+
+
+def _check_tiering_rule(root: dict[str, Any], rule_id: str | None) -> None:
+    # the official SDK's put_bucket_intelligenttiering_v2 sends the id as a parameter only
+    rid = _text(root, "Id", "IntelligentTieringConfiguration") if "Id" in root else rule_id or ""
+    if not _INVENTORY_ID.match(rid):
+        raise DocumentError("InvalidArgument", f"intelligent-tiering Id is invalid: {rid!r}")
+    if rule_id is not None and rid != rule_id:
+        raise DocumentError(
+            "InvalidArgument", f"intelligent-tiering Id {rid!r} differs from the id {rule_id!r}"
+        )
+    _enum(root, "Status", "IntelligentTieringConfiguration", {"Enabled", "Disabled"})
+    tierings = _list(root, "Tiering")
+    if not tierings:
+        raise _malformed("IntelligentTieringConfiguration needs at least one <Tiering>")
+    tiers: set[str] = set()
+    for tiering in tierings:
+        tiering = _as_dict(tiering, "Tiering")
+        tier = _enum(tiering, "AccessTier", "Tiering", _ACCESS_TIERS)
+        if tier in tiers:
+            raise DocumentError("InvalidArgument", f"duplicate AccessTier {tier}")
+        tiers.add(tier)
+        _positive(tiering, "Days", "Tiering")
+    if (rid == "default") != ("INFREQUENT" in tiers):
+        raise DocumentError(
+            "InvalidArgument",
+            "the rule 'default' (and only it) configures the INFREQUENT tier; other rules use "
+            f"ARCHIVE_ACCESS and DEEP_ARCHIVE_ACCESS (rule {rid!r}: {sorted(tiers)})",
+        )
+
+
+def validate_one_off_inventory(body: bytes, inventory_id: str | None) -> None:
+    """Check the ``<InventoryConfiguration>`` of a one-off inventory (``POST ?inventory``):
+    no schedule, else as a scheduled one."""
+    try:
+        doc = parse(body)
+    except XMLError as exc:
+        raise _malformed(str(exc)) from exc
+    root = doc.get("InventoryConfiguration")
+    if not isinstance(root, dict):
+        raise _malformed("expected an <InventoryConfiguration> document with child elements")
+    iid = _text(root, "Id", "InventoryConfiguration")
+    if not _INVENTORY_ID.match(iid):
+        raise DocumentError("InvalidArgument", f"inventory Id has invalid characters: {iid!r}")
+    if inventory_id is not None and iid != inventory_id:
+        raise DocumentError(
+            "InvalidArgument",
+            f"inventory Id {iid!r} differs from the id parameter {inventory_id!r}",
+        )
+    destination = _as_dict(_require(root, "Destination", "InventoryConfiguration"), "Destination")
+    cos = _as_dict(
+        _require(destination, "COSBucketDestination", "Destination"), "COSBucketDestination"
+    )
+    _text(cos, "Bucket", "COSBucketDestination")
+    if "Schedule" in root:
+        raise DocumentError("InvalidArgument", "a one-off inventory has no <Schedule>")
+    if "IncludedObjectVersions" in root:
+        _enum(root, "IncludedObjectVersions", "InventoryConfiguration", {"All", "Current"})
+
+
 def _check_tagging(root: dict[str, Any], _id: str | None) -> None:
     parse_tagging({"Tagging": root}, limit=MAX_BUCKET_TAGS)
 
@@ -322,6 +493,10 @@ _CHECKS = {
     "object-lock": _check_object_lock,
     "tagging": _check_tagging,
     "logging": _check_logging,
+    "origin": _check_origin,
+    "response-control": _check_response_control,
+    "domaincertificate": _check_domain_certificate,
+    "intelligent-tiering": _check_tiering_rule,
 }
 
 

@@ -80,6 +80,21 @@ class Operation(str, enum.Enum):
     GetBucketObjectLock = "GetBucketObjectLock"
     PutBucketObjectLock = "PutBucketObjectLock"
     DeleteBucketObjectLock = "DeleteBucketObjectLock"
+    GetBucketOrigin = "GetBucketOrigin"
+    PutBucketOrigin = "PutBucketOrigin"
+    DeleteBucketOrigin = "DeleteBucketOrigin"
+    GetBucketResponseControl = "GetBucketResponseControl"
+    PutBucketResponseControl = "PutBucketResponseControl"
+    DeleteBucketResponseControl = "DeleteBucketResponseControl"
+    GetBucketDomainCertificate = "GetBucketDomainCertificate"
+    PutBucketDomainCertificate = "PutBucketDomainCertificate"
+    DeleteBucketDomainCertificate = "DeleteBucketDomainCertificate"
+    # intelligent-tiering rules by id (``?intelligent-tiering&id=``; v1 is ``?intelligenttiering``)
+    GetBucketIntelligentTieringRule = "GetBucketIntelligentTieringRule"
+    PutBucketIntelligentTieringRule = "PutBucketIntelligentTieringRule"
+    DeleteBucketIntelligentTieringRule = "DeleteBucketIntelligentTieringRule"
+    ListBucketIntelligentTieringConfigurations = "ListBucketIntelligentTieringConfigurations"
+    PostBucketInventory = "PostBucketInventory"  # a one-off inventory
 
     # --- objects ------------------------------------------------------------------------------
     PutObject = "PutObject"
@@ -90,6 +105,8 @@ class Operation(str, enum.Enum):
     PutObjectCopy = "PutObjectCopy"
     AppendObject = "AppendObject"
     PostObjectRestore = "PostObjectRestore"
+    PutSymlink = "PutSymlink"
+    GetSymlink = "GetSymlink"
     GetObjectACL = "GetObjectACL"
     PutObjectACL = "PutObjectACL"
     GetObjectTagging = "GetObjectTagging"
@@ -109,6 +126,10 @@ class Operation(str, enum.Enum):
     ImageProcess = "ImageProcess"  # POST ?image_process
     GetObjectProcessed = "GetObjectProcessed"  # GET with a rule, ?imageInfo, ?ci-process=QRcode
     GenerateQRCode = "GenerateQRCode"  # GET bucket ?ci-process=qrcode-generate
+
+    # --- async fetch (the migration service, on a host of its own: see _routes) ---------------
+    PutAsyncFetchTask = "PutAsyncFetchTask"
+    GetAsyncFetchTask = "GetAsyncFetchTask"
 
     # --- select, HTML forms, CORS preflight ----------------------------------------------------
     SelectObjectContent = "SelectObjectContent"
@@ -165,6 +186,22 @@ BUCKET_CONFIGS: dict[str, tuple[Operation, Operation, Operation | None]] = {
         _O.DeleteBucketIntelligentTiering,
     ),
     "object-lock": (_O.GetBucketObjectLock, _O.PutBucketObjectLock, _O.DeleteBucketObjectLock),
+    "origin": (_O.GetBucketOrigin, _O.PutBucketOrigin, _O.DeleteBucketOrigin),
+    "response-control": (
+        _O.GetBucketResponseControl,
+        _O.PutBucketResponseControl,
+        _O.DeleteBucketResponseControl,
+    ),
+    "domaincertificate": (
+        _O.GetBucketDomainCertificate,
+        _O.PutBucketDomainCertificate,
+        _O.DeleteBucketDomainCertificate,
+    ),
+    "intelligent-tiering": (
+        _O.GetBucketIntelligentTieringRule,
+        _O.PutBucketIntelligentTieringRule,
+        _O.DeleteBucketIntelligentTieringRule,
+    ),
 }
 
 #: Each bucket-configuration operation's sub-resource (``PutBucketCORS`` -> ``"cors"``).

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
-from ._context import CosServerError, Ctx, err
+from ._context import CosServerError, Ctx, err, hostname_of, is_migration_host
 from ._operations import BUCKET_CONFIGS, Operation
 
 __all__ = [
@@ -101,6 +101,16 @@ def lists_inventories(ctx: Ctx) -> bool:
     return not ctx.has("id")
 
 
+def lists_tiering_rules(ctx: Ctx) -> bool:
+    """GET ``?intelligent-tiering`` without ``?id``: list the intelligent-tiering rules."""
+    return not ctx.has("id")
+
+
+def on_migration_host(ctx: Ctx) -> bool:
+    """A request to the migration service (``<region>.migration.myqcloud.com``): async fetch."""
+    return is_migration_host(hostname_of(ctx.host))
+
+
 _O = Operation
 GET, PUT, POST, DELETE, HEAD, OPTIONS = "GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS"
 SERVICE, BUCKET, OBJECT = Scope.SERVICE, Scope.BUCKET, Scope.OBJECT
@@ -114,9 +124,9 @@ PRECEDENCE: Mapping[tuple[str, Scope], tuple[str, ...]] = {
     (GET, BUCKET): _BUCKET_SUBRESOURCES,
     (PUT, BUCKET): _BUCKET_SUBRESOURCES,
     (DELETE, BUCKET): _BUCKET_SUBRESOURCES,
-    (POST, BUCKET): ("delete",),
-    (GET, OBJECT): ("acl", "tagging", "uploadid"),
-    (PUT, OBJECT): ("acl", "tagging", "partnumber", "uploadid"),
+    (POST, BUCKET): ("delete", "inventory"),
+    (GET, OBJECT): ("acl", "tagging", "uploadid", "symlink"),
+    (PUT, OBJECT): ("acl", "tagging", "partnumber", "uploadid", "symlink"),
     (POST, OBJECT): ("uploads", "uploadid", "append", "restore", "select", "image_process"),
     (DELETE, OBJECT): ("tagging", "uploadid"),
 }
@@ -133,10 +143,19 @@ ROUTES: tuple[Route, ...] = (
     Route(GET, BUCKET, "versions", _O.ListObjectVersions),
     Route(GET, BUCKET, "location", _O.GetBucketLocation),
     Route(GET, BUCKET, "inventory", _O.ListBucketInventoryConfigurations, when=lists_inventories),
+    Route(
+        GET,
+        BUCKET,
+        "intelligent-tiering",
+        _O.ListBucketIntelligentTieringConfigurations,
+        when=lists_tiering_rules,
+    ),
     Route(PUT, BUCKET, None, _O.PutBucket),
     Route(DELETE, BUCKET, None, _O.DeleteBucket),
     Route(HEAD, BUCKET, None, _O.HeadBucket),
     Route(POST, BUCKET, "delete", _O.DeleteMultipleObjects),
+    Route(POST, BUCKET, "inventory", _O.PostBucketInventory),
+    Route(POST, BUCKET, None, _O.PutAsyncFetchTask, when=on_migration_host),
     Route(POST, BUCKET, None, _O.PostObject, when=is_form_upload),
     Route(OPTIONS, BUCKET, None, _O.OptionsObject),
     # --- bucket configurations: GET/PUT/DELETE ?<family> ----------------------------------------
@@ -147,6 +166,9 @@ ROUTES: tuple[Route, ...] = (
         if op is not None
     ),
     # --- objects --------------------------------------------------------------------------------
+    Route(GET, OBJECT, None, _O.GetAsyncFetchTask, when=on_migration_host),
+    Route(GET, OBJECT, "symlink", _O.GetSymlink),
+    Route(PUT, OBJECT, "symlink", _O.PutSymlink),
     Route(GET, OBJECT, None, _O.GetObjectProcessed, when=processes_download),
     Route(GET, OBJECT, None, _O.GetObject),
     Route(GET, OBJECT, "acl", _O.GetObjectACL),
@@ -191,7 +213,7 @@ _UNMATCHED: Mapping[tuple[str, Scope], tuple[int, str, str]] = {
 
 #: the object sub-resources (lower-case)
 _OBJECT_SUBRESOURCES = (
-    "acl", "tagging", "uploads", "uploadid", "partnumber", "append", "restore", "select",
+    "acl", "tagging", "uploads", "uploadid", "partnumber", "append", "restore", "select", "symlink",
     "image_process",
 )  # fmt: skip
 
@@ -227,6 +249,7 @@ KNOWN_PARAMETERS = frozenset(
         "region",
         "create-time",
         "range",
+        "domainname",
         *IMAGE_QUERIES,
     }
 )
@@ -287,6 +310,8 @@ def classify(ctx: Ctx) -> Operation:
     """The operation of a request, or the COS error that answers it (unknown sub-resource 400,
     disallowed method 405, POST without a sub-resource 400)."""
     method = ctx.method
+    if on_migration_host(ctx):
+        _check_migration(ctx)
     if ctx.bucket is None:
         scope = SERVICE
     else:
@@ -303,6 +328,20 @@ def classify(ctx: Ctx) -> Operation:
         if route.when is None or route.when(ctx):
             return route.operation
     raise _unmatched(group, method)
+
+
+def _check_migration(ctx: Ctx) -> None:
+    """The migration service answers two requests only: ``POST /<bucket>/`` (a fetch task)
+    and ``GET /<bucket>/<task id>`` (405 for anything else)."""
+    fetch = ctx.method == POST and ctx.bucket is not None and ctx.key is None
+    task = ctx.method == GET and ctx.bucket is not None and ctx.key is not None
+    if not (fetch or task) or any(name in SUBRESOURCES for name in ctx.lparams):
+        raise err(
+            405,
+            "MethodNotAllowed",
+            f"{ctx.method} {ctx.path} is not a request of the migration service (async fetch "
+            "answers POST /<bucket>/ and GET /<bucket>/<task id>)",
+        )
 
 
 def _unmatched(group: _Group, method: str) -> CosServerError:

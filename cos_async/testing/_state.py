@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -51,6 +52,8 @@ class AppState:
         self.clock = clock
         #: seconds a request body may stall before the server answers 400 RequestTimeout
         self.body_timeout = body_timeout
+        #: async fetch tasks by (bucket, task id) (``_handlers.fetch``)
+        self.fetch_tasks: dict[tuple[str, str], Any] = {}
         self.owner_uin = "100000000001"
         self.owner_id = f"qcs::cam::uin/{self.owner_uin}:uin/{self.owner_uin}"
 

@@ -129,6 +129,28 @@ CONFIGS: dict[str, tuple[bytes, bytes, str]] = {
         b"</Rule></ObjectLockConfiguration>",
         "ObjectLockEnabled",
     ),
+    "origin": (
+        b"<OriginConfiguration><OriginRule><RulePriority>1</RulePriority>"
+        b"<OriginType>Mirror</OriginType><OriginCondition><HTTPStatusCode>404</HTTPStatusCode>"
+        b"<Prefix>img/</Prefix></OriginCondition><OriginParameter><Protocol>FOLLOW</Protocol>"
+        b"<HttpHeader><NewHttpHeaders><Header><Key>x-cos-meta-src</Key><Value>o</Value></Header>"
+        b"</NewHttpHeaders></HttpHeader></OriginParameter><OriginInfo><HostInfo>"
+        b"<HostName>origin.example.com</HostName></HostInfo></OriginInfo></OriginRule>"
+        b"</OriginConfiguration>",
+        b"<OriginConfiguration><OriginRule><RulePriority>1</RulePriority><OriginCondition>"
+        b"<HTTPStatusCode>404</HTTPStatusCode></OriginCondition><OriginParameter>"
+        b"<Protocol>HTTP</Protocol></OriginParameter><OriginInfo><HostInfo>"
+        b"<HostName>o.example.com</HostName></HostInfo></OriginInfo></OriginRule>"
+        b"</OriginConfiguration>",
+        "OriginType",
+    ),
+    "response-control": (
+        b"<ResponseControlConfiguration><ControlParamList>"
+        b"<Param>response-content-type</Param><Param>response-expires</Param>"
+        b"</ControlParamList></ResponseControlConfiguration>",
+        b"<ResponseControlConfiguration><Other>x</Other></ResponseControlConfiguration>",
+        "ControlParamList",
+    ),
     "tagging": (
         b"<Tagging><TagSet><Tag><Key>env</Key><Value>prod</Value></Tag>"
         b"<Tag><Key>team</Key><Value>storage</Value></Tag></TagSet></Tagging>",

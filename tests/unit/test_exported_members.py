@@ -190,6 +190,14 @@ EXTRA_POSITIONAL: dict[str, set[str]] = {
     "delete_prefix": {"prefix"},
     "download_prefix": {"prefix", "local_dir"},
     "upload_dir": {"local_dir", "prefix"},
+    "put_symlink": {"target"},
+    "change_object_storage_class": {"storage_class"},
+    "put_async_fetch_task": {"task"},
+    "get_async_fetch_task": {"task_id"},
+    "get_bucket_domain_certificate": {"domain"},
+    "delete_bucket_domain_certificate": {"domain"},
+    "get_bucket_intelligent_tiering_rule": {"rule_id"},
+    "delete_bucket_intelligent_tiering_rule": {"rule_id"},
 }
 
 

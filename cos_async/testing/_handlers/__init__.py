@@ -20,6 +20,8 @@ from cos_async.testing._store import BucketState
 from . import bucket_config, forms, image, listing, listing_v2, multipart, objects, select, service
 from .common import valid_bucket_name
 from .control import control
+from .fetch import get_async_fetch_task, put_async_fetch_task
+from .symlink import get_symlink, put_symlink
 
 __all__ = [
     "HANDLERS",
@@ -49,6 +51,9 @@ def _config_handlers() -> dict[Operation, BucketHandler]:
         _O.PutBucketACL: bucket_config.put_bucket_acl,
         _O.GetBucketVersioning: bucket_config.get_bucket_versioning,
         _O.PutBucketVersioning: bucket_config.put_bucket_versioning,
+        _O.GetBucketDomainCertificate: bucket_config.get_domain_certificate,
+        _O.PutBucketDomainCertificate: bucket_config.put_domain_certificate,
+        _O.DeleteBucketDomainCertificate: bucket_config.delete_domain_certificate,
     }
     generic = (
         bucket_config.get_bucket_config,
@@ -71,6 +76,8 @@ HANDLERS: Mapping[Operation, BucketHandler] = {
     # bucket configuration
     **_config_handlers(),
     _O.ListBucketInventoryConfigurations: bucket_config.list_inventory_configurations,
+    _O.ListBucketIntelligentTieringConfigurations: bucket_config.list_tiering_rules,
+    _O.PostBucketInventory: bucket_config.post_bucket_inventory,
     # listing
     _O.GetBucket: listing.get_bucket,
     _O.ListObjectsV2: listing_v2.list_objects_v2,
@@ -85,6 +92,11 @@ HANDLERS: Mapping[Operation, BucketHandler] = {
     _O.PutObjectCopy: objects.copy_object,
     _O.AppendObject: objects.append_object,
     _O.PostObjectRestore: objects.restore_object,
+    _O.PutSymlink: put_symlink,
+    _O.GetSymlink: get_symlink,
+    # async fetch (the migration service)
+    _O.PutAsyncFetchTask: put_async_fetch_task,
+    _O.GetAsyncFetchTask: get_async_fetch_task,
     _O.GetObjectACL: objects.get_object_acl,
     _O.PutObjectACL: objects.put_object_acl,
     _O.GetObjectTagging: objects.get_object_tagging,

@@ -47,6 +47,7 @@ from .common import (
     tags_from_header,
     write_response_headers,
 )
+from .symlink import follow
 
 __all__ = [
     "append_object",
@@ -218,7 +219,7 @@ def _object_response_headers(
 
 
 async def head_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
-    v = find_version(ctx, bucket)
+    v = follow(bucket, find_version(ctx, bucket))
     check_sse_access(ctx, v)
     h = _object_response_headers(app, bucket, v)
     check_conditions(ctx, v, h)
@@ -230,7 +231,7 @@ async def head_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.Strea
 
 async def get_object(app: AppState, ctx: Ctx, bucket: BucketState) -> web.StreamResponse:
     check_traffic_limit(ctx)
-    v = find_version(ctx, bucket)
+    v = follow(bucket, find_version(ctx, bucket))
     check_sse_access(ctx, v)
     h = _object_response_headers(app, bucket, v)
     check_conditions(ctx, v, h)
