@@ -249,6 +249,11 @@ KNOWN_PARAMETERS = frozenset(
         "region",
         "create-time",
         "range",
+        # ListObjectsV2 (S3 clients send an empty continuation token or start-after)
+        "list-type",
+        "continuation-token",
+        "start-after",
+        "fetch-owner",
         "domainname",
         *IMAGE_QUERIES,
     }

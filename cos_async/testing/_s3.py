@@ -121,6 +121,7 @@ def adopt(ctx: Ctx) -> None:
     for cos, value in renamed.items():
         if cos not in headers:
             headers[cos] = value
+    _strip_aws_chunked(original, headers)
     if _chunked(original):
         _unchunk(original, headers)
     ctx.request = original.clone(headers=headers)
@@ -132,17 +133,23 @@ def _chunked(request: web.BaseRequest) -> bool:
     return mode.startswith("STREAMING-")
 
 
-def _unchunk(original: web.BaseRequest, headers: CIMultiDict[str]) -> None:
-    """The headers of an ``aws-chunked`` body as the handlers see it decoded: its decoded
-    length, no ``aws-chunked`` content encoding, no transfer encoding."""
+def _strip_aws_chunked(original: web.BaseRequest, headers: CIMultiDict[str]) -> None:
+    """``aws-chunked`` is how the body was sent, never what is stored (S3 drops it from an
+    object's ``Content-Encoding``, whatever the payload mode)."""
+    sent = original.headers.get("Content-Encoding")
+    if sent is None or "aws-chunked" not in sent.lower():
+        return
     encodings = [
-        e.strip()
-        for e in original.headers.get("Content-Encoding", "").split(",")
-        if e.strip() and e.strip().lower() != "aws-chunked"
+        e.strip() for e in sent.split(",") if e.strip() and e.strip().lower() != "aws-chunked"
     ]
     headers.popall("Content-Encoding", None)
     if encodings:
         headers["Content-Encoding"] = ", ".join(encodings)
+
+
+def _unchunk(original: web.BaseRequest, headers: CIMultiDict[str]) -> None:
+    """The headers of an ``aws-chunked`` body as the handlers see it decoded: its decoded
+    length, no transfer encoding."""
     headers.popall("Transfer-Encoding", None)
     headers.popall("Content-Length", None)
     decoded = _decoded_length(original)

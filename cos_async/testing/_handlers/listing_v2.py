@@ -74,8 +74,8 @@ async def list_objects_v2(app: AppState, ctx: Ctx, bucket: BucketState) -> web.S
     if encoding:
         body["EncodingType"] = encoding
     body["KeyCount"] = str(len(contents) + len(prefixes))
-    if token:
-        body["ContinuationToken"] = token
+    if token is not None:
+        body["ContinuationToken"] = token  # echoed, an empty one too
     if start_after:
         body["StartAfter"] = enc(start_after)
     body["IsTruncated"] = "true" if truncated else "false"
