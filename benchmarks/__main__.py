@@ -15,6 +15,10 @@ Suites (``--suite``, default ``main``):
 * ``sync``: small-object put/get operations per second through the blocking facade (cos_sync),
   single- and 8-threaded, against cos_async directly (``benchmarks/sync_facade.py``).
 
+* ``peers``: the S3 clients (aioboto3, boto3 with s3transfer, s3fs, obstore) against ours on the
+  local server's S3 side, pinned CPUs: transfers, small objects and listing, with ratios
+  (``benchmarks/peers.py``).
+
 * ``all``: every suite above, one after the other.
 
 Results are printed as tables and written as JSON under ``--results`` (default ``results/``).
@@ -31,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import main_suite, server_throughput, sync_facade, transfers
+from . import main_suite, peers, server_throughput, sync_facade, transfers
 
 MiB = 1024 * 1024
 
@@ -102,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--suite",
-        choices=("main", "server", "transfers", "sync", "all"),
+        choices=("main", "server", "transfers", "sync", "peers", "all"),
         default="main",
         help="which suite to run (default: main)",
     )
@@ -164,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.suite == "all":
             print()
         sync_facade.main((["--quick"] if args.quick else []) + ["--results", args.results])
+    if args.suite in ("peers", "all"):
+        if args.suite == "all":
+            print()
+        peers.run(args)
     return 0
 
 

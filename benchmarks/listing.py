@@ -52,8 +52,11 @@ class Listing:
         *,
         keys: int,
         rounds: int,
+        clients: tuple[str, ...] = CLIENTS,
     ) -> None:
         self.target = target
+        #: ``CLIENTS``, or with S3 peers (``benchmarks.peers.PEERS``: ``--suite peers``)
+        self.clients = clients
         self.server = server
         self.prefix = prefix + "list/"
         self.keys = keys
@@ -64,7 +67,7 @@ class Listing:
 
     def weight(self) -> float:
         per_listing = 0.2 + self.keys / 20_000  # seconds, roughly
-        return 2.0 * self.keys / 3_000 + self.rounds * len(CLIENTS) * per_listing
+        return 2.0 * self.keys / 3_000 + self.rounds * len(self.clients) * per_listing
 
     # --- the four clients -----------------------------------------------------------------------
 
@@ -119,7 +122,8 @@ class Listing:
         config = self.target.cos_config()
         cos = AsyncCosClient(config)
         session = loop.run_until_complete(_session(aiohttp))
-        samples: dict[str, list[dict[str, float]]] = {c: [] for c in CLIENTS}
+        samples: dict[str, list[dict[str, float]]] = {c: [] for c in self.clients}
+        peers: Any = None
         try:
             progress.start("listing", f"writing {self.keys:,} objects")
             loop.run_until_complete(self._populate(cos))
@@ -133,8 +137,14 @@ class Listing:
                     "official": lambda: self._official(official),
                     "raw": lambda: loop.run_until_complete(self._raw(session, raw_headers)),
                 }
+                peers = self._open_peers(loop)
+                if peers is not None:  # the S3 peers (--suite peers)
+                    from .peers import PEERS
+
+                    for name in PEERS:
+                        run[name] = peers.lister(name, self.prefix, loop)
                 for r in range(self.rounds):
-                    for client in CLIENTS:
+                    for client in self.clients:
                         progress.start("listing", f"round {r + 1}/{self.rounds}: {client}")
                         s0 = self.server.cpu_seconds() if self.server else None
                         c0 = _cpu()
@@ -156,6 +166,8 @@ class Listing:
             progress.start("listing", "deleting the objects")
             loop.run_until_complete(self._delete(cos))
         finally:
+            if peers is not None:
+                loop.run_until_complete(peers.close())
             loop.run_until_complete(cos.aclose())
             loop.run_until_complete(session.close())
             loop.close()
@@ -181,6 +193,16 @@ class Listing:
             "rows": rows,
             "ratios": ratios(rows),
         }
+
+    def _open_peers(self, loop: asyncio.AbstractEventLoop) -> Any:
+        """The S3 peers' clients (``benchmarks.peers``), when the listing names any."""
+        from . import peers
+
+        if not set(self.clients) & set(peers.PEERS):
+            return None
+        clients = peers.PeerClients(self.target.endpoint, self.target.bucket, pool=10)
+        loop.run_until_complete(clients.open())
+        return clients
 
     async def _populate(self, cos: Any) -> None:
         sem = asyncio.Semaphore(32)

@@ -76,8 +76,11 @@ class SmallObjects:
         concurrency: tuple[int, ...],
         duration: float,
         rounds: int,
+        clients: tuple[str, ...] = CLIENTS,
     ) -> None:
         self.target = target
+        #: ``CLIENTS``, or with S3 peers (``benchmarks.peers.PEERS``: ``--suite peers``)
+        self.clients = clients
         self.server = server
         self.prefix = prefix
         self.sizes = sizes
@@ -95,7 +98,7 @@ class SmallObjects:
             for size in self.sizes
             for op in OPS
             for conc in self.concurrency
-            for client in CLIENTS
+            for client in self.clients
         ]
 
     def weight(self) -> float:
@@ -323,6 +326,7 @@ class SmallObjects:
 
             loop.run_until_complete(setup())
             self._presign_all()
+            peers = self._open_peers(loop)
             progress.done(2.0)
             with CosClient(config) as sync_cos:
                 for r in range(self.rounds):
@@ -342,15 +346,48 @@ class SmallObjects:
                             )
                         elif client == "sync":
                             self._thread_cell(self._sync_op(sync_cos, size, op), conc, cell)
+                        elif peers is not None and client in peers.async_clients:
+                            peer_op = peers.async_op(
+                                client, self.payloads[size], op, self._key(size, op)
+                            )
+                            loop.run_until_complete(self._async_cell(peer_op, conc, cell))
+                        elif peers is not None and client in peers.thread_clients:
+                            peer_sync = peers.thread_op(
+                                client, self.payloads[size], op, self._key(size, op)
+                            )
+                            self._thread_cell(peer_sync, conc, cell)
                         else:
                             self._thread_cell(self._official_op(official, size, op), conc, cell)
                         samples[size, op, conc, client].append(cell)
                         progress.done(self.duration + CELL_OVERHEAD_S)
         finally:
+            if self._peers is not None:
+                loop.run_until_complete(self._peers.close())
             loop.run_until_complete(cos.aclose())
             loop.run_until_complete(session.close())
             loop.close()
         return self._summarize(samples)
+
+    # --- S3 peers (``--suite peers``) -------------------------------------------------------------
+
+    _peers: Any = None
+
+    def _open_peers(self, loop: asyncio.AbstractEventLoop) -> Any:
+        """The S3 peers' clients (``benchmarks.peers``), when the cells name any."""
+        from . import peers
+
+        if not set(self.clients) & set(peers.PEERS):
+            return None
+        self._peers = peers.PeerClients(
+            self.target.endpoint, self.target.bucket, pool=max(10, *self.concurrency)
+        )
+        loop.run_until_complete(self._peers.open())
+        return self._peers
+
+    def _key(self, size: int, op: str) -> Callable[[int, int], str]:
+        if op == "put":
+            return lambda w, i: self.put_key(size, w, i)
+        return lambda w, i: self.source_key(size, w * 7 + i)
 
     def _summarize(self, samples: dict[tuple[int, str, int, str], list[_Cell]]) -> dict[str, Any]:
         rows: list[dict[str, Any]] = []
@@ -378,7 +415,7 @@ class SmallObjects:
         return {
             "sizes": list(self.sizes),
             "ops": list(OPS),
-            "clients": list(CLIENTS),
+            "clients": list(self.clients),
             "concurrency": list(self.concurrency),
             "seconds_per_cell": self.duration,
             "rounds": self.rounds,

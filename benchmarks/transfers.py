@@ -414,6 +414,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     client = spec["client"]
     profile = spec.get("profile")
     prof = cProfile.Profile() if profile else None
+    if client in _peers().PEERS:
+        return _peer_child(spec)
     if client == "official":
         run_sync = _official(spec)
         _recycle(spec)
@@ -449,6 +451,36 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     if prof is not None:
         prof.dump_stats(str(profile))
     return result
+
+
+def _peers() -> Any:
+    from . import peers
+
+    return peers
+
+
+def _peer_child(spec: dict[str, Any]) -> dict[str, Any]:
+    """One run of an S3 peer (``benchmarks.peers``: aioboto3, boto3, s3fs, obstore)."""
+    setup, run_peer, close = _peers().transfer_runner(spec)
+    if not asyncio.iscoroutinefunction(run_peer):
+        _recycle(spec)
+        meter = _Meter()
+        run_peer()
+        return meter.result()
+
+    async def main() -> dict[str, Any]:
+        try:
+            if setup is not None:
+                await setup()
+            _recycle(spec)
+            meter = _Meter()
+            await run_peer()
+            return meter.result()
+        finally:
+            if close is not None:
+                await close()
+
+    return asyncio.run(main())
 
 
 # --- the parent -------------------------------------------------------------------------------
