@@ -231,7 +231,8 @@ class RequestEngine:
         #: the requests close interrupts
         self._busy = 0
         self._idle = asyncio.Event()
-        self._interruptible: set[anyio.CancelScope] = set()
+        self._interruptible: dict[asyncio.Task[Any], int] = {}
+        self._cancelled_by_close: set[asyncio.Task[Any]] = set()
 
     # --- signing ------------------------------------------------------------------------------
 
@@ -359,19 +360,49 @@ class RequestEngine:
         try:
             if req.cleanup or not req.interruptible:
                 return await self._run(req, stream=stream)
-            scope = anyio.CancelScope()
-            self._interruptible.add(scope)
+            task = self._hold()
             try:
-                with scope:
-                    return await self._run(req, stream=stream)
+                return await self._run(req, stream=stream)
+            except asyncio.CancelledError:
+                if self._closed_us(task):
+                    raise CosClientError(
+                        f"{req.method} {req.target}: the client was closed while the request "
+                        "was in flight"
+                    ) from None
+                raise  # a cancellation from outside goes on
             finally:
-                self._interruptible.discard(scope)
-            # only reached when close cancelled the scope (a cancellation from outside goes on)
-            raise CosClientError(
-                f"{req.method} {req.target}: the client was closed while the request was in flight"
-            )
+                self._release(task)
         finally:
             self._leave()
+
+    # Interrupting by task, not by a cancel scope per request (6 us less per request): close()
+    # cancels the tasks held here and marks them, and a CancelledError in a marked task becomes
+    # the call's CosClientError (on Python 3.11+ with the cancellation uncounted, unless someone
+    # else cancelled the task too: then it goes on).
+
+    def _hold(self) -> asyncio.Task[Any] | None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._interruptible[task] = self._interruptible.get(task, 0) + 1
+        return task
+
+    def _release(self, task: asyncio.Task[Any] | None) -> None:
+        if task is None:
+            return
+        held = self._interruptible.get(task, 0) - 1
+        if held > 0:
+            self._interruptible[task] = held
+        else:
+            self._interruptible.pop(task, None)
+            self._cancelled_by_close.discard(task)
+
+    def _closed_us(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether a CancelledError in ``task`` is close()'s (then it is consumed)."""
+        if task is None or task not in self._cancelled_by_close:
+            return False
+        self._cancelled_by_close.discard(task)
+        uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+        return not (uncancel is not None and uncancel() > 0)
 
     async def flat(
         self, req: Request, root: str, records: Collection[str]
@@ -471,13 +502,14 @@ class RequestEngine:
         if req.cleanup:
             await self.sleep(delay)
             return
-        scope = anyio.CancelScope()
-        self._interruptible.add(scope)
+        task = self._hold()
         try:
-            with scope:
-                await self.sleep(delay)
+            await self.sleep(delay)
+        except asyncio.CancelledError:
+            if not self._closed_us(task):
+                raise
         finally:
-            self._interruptible.discard(scope)
+            self._release(task)
 
     async def close(self) -> None:
         """Close: new requests are refused at once; the requests in flight are interrupted and
@@ -487,8 +519,9 @@ class RequestEngine:
         close. Idempotent."""
         if not self.closing:
             self.closing = True
-            for scope in list(self._interruptible):
-                scope.cancel()
+            for task in list(self._interruptible):
+                self._cancelled_by_close.add(task)
+                task.cancel()
             self.transport.interrupt()
             if self._busy:
                 with anyio.move_on_after(CLOSE_GRACE):
