@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from urllib.parse import quote
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -124,7 +125,10 @@ def adopt(ctx: Ctx) -> None:
     _strip_aws_chunked(original, headers)
     if _chunked(original):
         _unchunk(original, headers)
-    ctx.request = original.clone(headers=headers)
+    try:
+        ctx.request = original.clone(headers=headers)
+    except UnicodeEncodeError:  # header bytes that are not UTF-8 (aiohttp keeps them escaped)
+        raise err(400, "InvalidArgument", "a request header is not valid UTF-8") from None
     ctx.s3 = S3Info(original=original)
 
 
@@ -341,6 +345,7 @@ def _check_signature(ctx: Ctx, signed: sigv4.SigV4Request, key: bytes, mode: str
             return
         first = first or (canonical, text)
     assert first is not None
+    canonical, text = (_redacted(original, signed, x) for x in first)
     raise CosServerError(
         403,
         "SignatureDoesNotMatch",
@@ -348,10 +353,19 @@ def _check_signature(ctx: Ctx, signed: sigv4.SigV4Request, key: bytes, mode: str
         "Check your key and signing method.",
         fields={
             "AWSAccessKeyId": signed.credential.access_key,
-            "StringToSign": first[1][:_MAX_QUOTED],
-            "CanonicalRequest": first[0][:_MAX_QUOTED],
+            "StringToSign": text[:_MAX_QUOTED],
+            "CanonicalRequest": canonical[:_MAX_QUOTED],
         },
     )
+
+
+def _redacted(original: web.BaseRequest, signed: sigv4.SigV4Request, text: str) -> str:
+    """``text`` (a canonical request quoted in an error) without the security token."""
+    token = signed.token if signed.presigned else original.headers.get("x-amz-security-token")
+    if token:
+        for form in {token, quote(token, safe="-_.~")}:
+            text = text.replace(form, "<token>")
+    return text
 
 
 def _check_token(

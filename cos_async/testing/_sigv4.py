@@ -183,7 +183,9 @@ def parse_header(value: str, amz_date: str | None) -> SigV4Request:
     for item in rest.split(","):
         name, sep, field = item.strip().partition("=")
         if not sep or name in fields:
-            raise SigV4Malformed(code, f"the authorization header is malformed: {_shown(item)}")
+            # the field's name only: its value may be the signature
+            shown = _shown(name.strip()[:40])
+            raise SigV4Malformed(code, f"the authorization header is malformed near {shown}")
         fields[name] = field.strip()
     missing = [f for f in ("Credential", "SignedHeaders", "Signature") if f not in fields]
     if missing:

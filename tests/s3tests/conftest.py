@@ -151,8 +151,8 @@ SKIPPED: dict[str, str] = {
         "an anonymous request for a missing bucket: 403 AccessDenied (S3 and RGW: 404 NoSuchBucket)"
     ),
     "test_object_set_get_unicode_metadata": (
-        "non-ASCII metadata values: aiohttp reads header bytes as Latin-1 and the answer sends "
-        "them as UTF-8"
+        "non-ASCII metadata values do not come back as sent: the answer carries their UTF-8 "
+        "bytes, which botocore reads as Latin-1"
     ),
     "test_post_object_set_key_from_filename": (
         "POST form uploads: ${filename} in the key is not replaced by the file's name"

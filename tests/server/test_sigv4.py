@@ -5,6 +5,7 @@ checked (against AWS's own worked examples, and end to end)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -266,6 +267,12 @@ async def test_temporary_keys_need_their_token(
     assert (reply.status, error(reply)["Code"]) == (403, "InvalidToken")
     none = sign(server, "GET", f"/{bucket}/k", key="AKIDTemp", secret="TempSecret")
     assert error(await send(session, "GET", *none))["Code"] == "InvalidToken"
+    # a wrong signature quotes the canonical request, never the token in it
+    wrong = sign(server, "GET", f"/{bucket}/k", key="AKIDTemp", secret="nope", token="tok-1")
+    reply = await send(session, "GET", *wrong)
+    assert error(reply)["Code"] == "SignatureDoesNotMatch"
+    assert "x-amz-security-token:<token>" in error(reply)["CanonicalRequest"]
+    assert b"tok-1" not in reply.body
 
 
 async def test_sigv2_is_refused(server: LocalCosServer, session: aiohttp.ClientSession) -> None:
@@ -564,3 +571,17 @@ async def test_an_unsigned_trailer_upload(
     url, h = sign(server, "PUT", f"/{bucket}/t2", headers=headers)
     reply = await send(session, "PUT", url, h, chunked(checksum_of("crc32", b"no")))
     assert (reply.status, error(reply)["Code"]) == (400, "BadDigest")
+
+
+async def test_a_header_that_is_not_utf8_is_refused(server: LocalCosServer, bucket: str) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(
+            f"PUT /{bucket}/k HTTP/1.1\r\nHost: x\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n".encode()
+            + b"x-amz-meta-a: \xff\xfe\r\nContent-Length: 1\r\nConnection: close\r\n\r\nA"
+        )
+        head = (await reader.read()).split(b"\r\n", 1)[0]
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert head == b"HTTP/1.1 400 Bad Request"
