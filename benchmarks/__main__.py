@@ -14,12 +14,18 @@ Suites (``--suite``, default ``main``):
   (cos-python-sdk-v5) and raw aiohttp ceilings, each client run in its own process, with ratios.
 * ``sync``: small-object put/get operations per second through the blocking facade (cos_sync),
   single- and 8-threaded, against cos_async directly (``benchmarks/sync_facade.py``).
+* ``listing``: the four listings (objects, versions, parts, multipart uploads) of 10,000
+  entries through ours (async and sync) and the official SDK (``benchmarks/listings.py``).
 
 * ``peers``: the S3 clients (aioboto3, boto3 with s3transfer, s3fs, obstore) against ours on the
   local server's S3 side, pinned CPUs: transfers, small objects and listing, with ratios
   (``benchmarks/peers.py``).
 
 * ``all``: every suite above, one after the other.
+
+Every local suite measures with the fair method of design.md ("Measuring on this machine"):
+on a machine with 2 or more CPUs the servers run on the last CPU and the clients on the others
+(``benchmarks/_pin.py``), so that a client's throughput is its own; ``--no-pin`` turns it off.
 
 Results are printed as tables and written as JSON under ``--results`` (default ``results/``).
 ``--quick`` runs the same measurements smaller (the main suite in about a minute).
@@ -35,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import main_suite, peers, server_throughput, sync_facade, transfers
+from . import listings, main_suite, peers, server_throughput, sync_facade, transfers
 
 MiB = 1024 * 1024
 
@@ -80,7 +86,7 @@ def _transfers_suite(args: argparse.Namespace) -> None:
         flush=True,
     )
     started = time.time()
-    data = transfers.run(size, runs, rss_check=not args.quick)
+    data = transfers.run(size, runs, rss_check=not args.quick, pinned=not args.no_pin)
     print()
     print(transfers.table(data))
     out = _write(
@@ -106,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--suite",
-        choices=("main", "server", "transfers", "sync", "peers", "all"),
+        choices=("main", "server", "transfers", "sync", "listing", "peers", "all"),
         default="main",
         help="which suite to run (default: main)",
     )
@@ -130,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         "server 5, transfers 3; quick: main 1 / 1 / 2, server 3, transfers 2)",
     )
     p.add_argument("--results", default="results", help="directory for the results (JSON, PNG)")
+    p.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin the servers and the clients to CPUs of their own (pinned by default "
+        "where there are 2 CPUs or more)",
+    )
     p.add_argument(
         "--endpoint",
         default=None,
@@ -167,7 +179,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite in ("sync", "all"):
         if args.suite == "all":
             print()
-        sync_facade.main((["--quick"] if args.quick else []) + ["--results", args.results])
+        sync_facade.main(
+            (["--quick"] if args.quick else [])
+            + (["--no-pin"] if args.no_pin else [])
+            + ["--results", args.results]
+        )
+    if args.suite in ("listing", "all"):
+        if args.suite == "all":
+            print()
+        listings.main(
+            (["--quick"] if args.quick else [])
+            + (["--no-pin"] if args.no_pin else [])
+            + (["--rounds", str(args.runs)] if args.runs else [])
+            + ["--results", args.results]
+        )
     if args.suite in ("peers", "all"):
         if args.suite == "all":
             print()

@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ._pin import pin
 from ._progress import Progress
 from ._report import fmt_ms, fmt_num, fmt_ratio, fmt_size, markdown_table
 from ._target import LOCAL_BUCKET, Target
@@ -139,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
                 ]
             )
             target = Target.local_server(server.endpoint)
+            pinning = pin(server, enabled=not getattr(args, "no_pin", False))
+            print(f"CPUs: {pinning}", flush=True)
         if "small" in sections:
             small = SmallObjects(
                 target,

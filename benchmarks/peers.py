@@ -42,6 +42,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from ._pin import pin
 from ._report import fmt_num, fmt_ratio, fmt_size, markdown_table, ratio
 
 MiB = 1024 * 1024
@@ -424,17 +425,6 @@ class PeerClients:
 # --- the suite -----------------------------------------------------------------------------
 
 
-def pin(server: Any) -> str:
-    """The fair method: the server on the last CPU, this process (and its children) on the
-    others; returns what was done, for the report."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return "not pinned (one CPU)"
-    os.sched_setaffinity(server.proc.pid, {cpus[-1]})
-    os.sched_setaffinity(0, set(cpus[:-1]))
-    return f"server on CPU {cpus[-1]}, clients on CPU {','.join(map(str, cpus[:-1]))}"
-
-
 def _small_table(section: dict[str, Any]) -> str:
     by_id = {r["id"]: r for r in section["rows"]}
     from .small_objects import row_id
@@ -518,7 +508,7 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     doc: dict[str, Any] = {"suite": "peers", "quick": quick}
     try:
-        pinning = pin(server)
+        pinning = pin(server, enabled=not getattr(args, "no_pin", False))
         print(f"peers: a local server at {server.endpoint}; {pinning}", flush=True)
         doc["pinning"] = pinning
         versions = {}

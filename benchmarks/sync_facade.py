@@ -42,6 +42,8 @@ from cos_async import AsyncCosClient, CosConfig
 from cos_async.testing import DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from cos_sync import CosClient, _portal
 
+from ._pin import pin
+
 BUCKET = "bench-1250000000"
 SIZE = 1024
 THREADS = 8
@@ -234,8 +236,10 @@ def _profile(cos: CosClient, pairs: int) -> str:
 # --- the benchmark ---------------------------------------------------------------------------
 
 
-def run(pairs: int, rounds: int, profile: bool = False) -> dict[str, Any]:
+def run(pairs: int, rounds: int, profile: bool = False, pinned: bool = True) -> dict[str, Any]:
     server = ServerProcess()
+    pinning = pin(server, enabled=pinned)
+    print(f"CPUs: {pinning}", flush=True)
     config = CosConfig(
         region=DEFAULT_REGION,
         secret_id=DEFAULT_SECRET_ID,
@@ -335,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (median taken)")
     p.add_argument("--profile", action="store_true", help="cProfile one single-thread sync run")
     p.add_argument("--results", default="results", help="directory for the JSON results")
+    p.add_argument("--no-pin", action="store_true", help="do not pin server and client CPUs")
     args = p.parse_args(argv)
     pairs = args.pairs or (200 if args.quick else 3000)
     rounds = args.rounds or (1 if args.quick else 5)
@@ -344,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     started = time.time()
-    results = run(pairs, rounds, profile=args.profile)
+    results = run(pairs, rounds, profile=args.profile, pinned=not args.no_pin)
     print()
     print(table(results))
     if results["profile"]:

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from ._pin import pin
 from ._target import LOCAL_BUCKET, Target
 from .server_throughput import ServerProcess
 
@@ -998,8 +999,9 @@ def _rss_check(bench: Bench) -> dict[str, Any]:
     return out
 
 
-def run(size: int, runs: int, *, rss_check: bool) -> dict[str, Any]:
-    """Run the suite; returns everything that goes into the JSON file."""
+def run(size: int, runs: int, *, rss_check: bool, pinned: bool = True) -> dict[str, Any]:
+    """Run the suite; returns everything that goes into the JSON file. ``pinned``: the
+    servers on the last CPU, the client processes on the others (``benchmarks/_pin.py``)."""
     load_start = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="cos-bench-transfers-"))
     bench = Bench(size, runs, workdir)
@@ -1012,6 +1014,8 @@ def run(size: int, runs: int, *, rss_check: bool) -> dict[str, Any]:
             [py, "-m", "cos_async.testing", "--port", "0", "--fast-etag", "--bucket", BUCKET]
         )
         bench.raw = ServerProcess([py, "-c", _RAW_SERVER, str(size)])
+        pinning = pin(bench.cos, bench.raw, enabled=pinned)
+        print(f"CPUs: {pinning}", flush=True)
         allow_anonymous(bench.target("cos"))
         ms = _measurements(size)
         uploads = [m for m in ms if m["op"] == "upload"]
@@ -1044,6 +1048,7 @@ def run(size: int, runs: int, *, rss_check: bool) -> dict[str, Any]:
         "size": size,
         "runs": runs,
         "warmup_runs": WARMUP,
+        "pinning": pinning,
         "loadavg_start": load_start,
         "loadavg_end": os.getloadavg(),
         # CPU seconds used by other processes on the machine during the measured runs
@@ -1057,6 +1062,8 @@ def run(size: int, runs: int, *, rss_check: bool) -> dict[str, Any]:
 
 def table(data: dict[str, Any]) -> str:
     lines = [
+        f"CPUs: {data.get('pinning', 'not recorded')}",
+        "",
         "| op | client | settings | MB/s (median) | MB/s runs | client CPU s/GiB "
         "| server CPU s/GiB | client page faults k/GiB | peak RSS MiB |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",

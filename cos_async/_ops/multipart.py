@@ -3,7 +3,7 @@ functions here are the ``MultipartStore`` of the transfers (object_store's habit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Literal
 from urllib.parse import unquote
 
@@ -46,7 +46,7 @@ from cos_async._validate import (
 from cos_async._xml import text_of
 
 from ._base import OpsBase
-from .listing import listed_size, listing_params, paginate
+from .listing import listed_size, listing_params, paginate_ahead, peeker
 from .objects import crc_check
 
 __all__ = [
@@ -209,29 +209,23 @@ async def upload_part_copy(
     )
 
 
-async def list_parts_page(
-    engine: RequestEngine,
-    bucket: str,
-    key: str,
-    upload_id: str,
-    *,
-    part_number_marker: int = 0,
-    max_parts: str = "1000",
-) -> ListPartsPage:
-    reply, page = await engine.flat(
-        Request(
-            method="GET",
-            bucket=bucket,
-            key=key,
-            params={
-                "uploadId": upload_id,
-                "part-number-marker": str(part_number_marker),
-                "max-parts": max_parts,
-            },
-        ),
-        "ListPartsResult",
-        ("Part",),
+def _parts_request(
+    bucket: str, key: str, upload_id: str, part_number_marker: int, max_parts: str
+) -> Request:
+    return Request(
+        method="GET",
+        bucket=bucket,
+        key=key,
+        params={
+            "uploadId": upload_id,
+            "part-number-marker": str(part_number_marker),
+            "max-parts": max_parts,
+        },
     )
+
+
+def _parts_page(reply: Reply) -> ListPartsPage:
+    page = reply.flat("ListPartsResult", ("Part",))
     parts = tuple(
         PartInfo(
             part_number=_part_number(p.get("PartNumber", "")),
@@ -254,26 +248,54 @@ async def list_parts_page(
     )
 
 
+async def list_parts_page(
+    engine: RequestEngine,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    *,
+    part_number_marker: int = 0,
+    max_parts: str = "1000",
+) -> ListPartsPage:
+    reply = await engine.send(_parts_request(bucket, key, upload_id, part_number_marker, max_parts))
+    return _parts_page(reply)
+
+
 def _part_number(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 5:
         raise CosClientError(f"COS listed a malformed part number: {text[:40]!r}")
     return int(text)
 
 
+_PEEK_PARTS = peeker("NextPartNumberMarker")
+
+
+def _peek_parts(body: bytes) -> int | None:
+    found = _PEEK_PARTS(body)
+    text = found[0] if found else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else None
+
+
 async def list_parts(
     engine: RequestEngine, bucket: str, key: str, upload_id: str, *, page_size: str = "1000"
 ) -> AsyncIterator[PartInfo]:
-    """Every uploaded part of a multipart upload (all pages)."""
-
-    def fetch(marker: int) -> Awaitable[ListPartsPage]:
-        return list_parts_page(
-            engine, bucket, key, upload_id, part_number_marker=marker, max_parts=page_size
-        )
+    """Every uploaded part of a multipart upload (all pages; the next page asked for while
+    this one is parsed)."""
 
     def following(page: ListPartsPage) -> int | None:
         return page.next_part_number_marker if page.is_truncated else None
 
-    async for page in paginate(fetch, 0, following, "part listing", advanced=_larger):
+    pages = paginate_ahead(
+        engine,
+        lambda marker: _parts_request(bucket, key, upload_id, marker, page_size),
+        lambda reply, _marker: _parts_page(reply),
+        _peek_parts,
+        0,
+        following,
+        "part listing",
+        advanced=_larger,
+    )
+    async for page in pages:
         for p in page.parts:
             yield p
 
@@ -365,31 +387,23 @@ async def abort_multipart_upload(
     return Result(request_id=reply.request_id, headers=reply.headers)
 
 
-async def list_multipart_uploads_page(
-    engine: RequestEngine,
-    bucket: str,
-    *,
-    prefix: str = "",
-    delimiter: str = "",
-    key_marker: str = "",
-    upload_id_marker: str = "",
-    max_uploads: int = 1000,
-) -> ListMultipartUploadsPage:
-    """List Multipart Uploads: one page."""
+def _uploads_request(
+    bucket: str, prefix: str, delimiter: str, markers: tuple[str, str], max_uploads: str
+) -> Request:
     params = listing_params(
-        {"uploads": None, "max-uploads": check_page_size("max_uploads", max_uploads)},
+        {"uploads": None, "max-uploads": max_uploads},
         (
             ("prefix", prefix),
             ("delimiter", delimiter),
-            ("key-marker", key_marker),
-            ("upload-id-marker", upload_id_marker),
+            ("key-marker", markers[0]),
+            ("upload-id-marker", markers[1]),
         ),
     )
-    reply, page = await engine.flat(
-        Request(method="GET", bucket=bucket, params=params),
-        "ListMultipartUploadsResult",
-        ("Upload", "CommonPrefixes"),
-    )
+    return Request(method="GET", bucket=bucket, params=params)
+
+
+def _uploads_page(reply: Reply) -> ListMultipartUploadsPage:
+    page = reply.flat("ListMultipartUploadsResult", ("Upload", "CommonPrefixes"))
     fields = page.fields
     return ListMultipartUploadsPage(
         request_id=reply.request_id,
@@ -412,6 +426,32 @@ async def list_multipart_uploads_page(
         next_key_marker=unquote(fields.get("NextKeyMarker", "")) or None,
         next_upload_id_marker=fields.get("NextUploadIdMarker") or None,
     )
+
+
+async def list_multipart_uploads_page(
+    engine: RequestEngine,
+    bucket: str,
+    *,
+    prefix: str = "",
+    delimiter: str = "",
+    key_marker: str = "",
+    upload_id_marker: str = "",
+    max_uploads: int = 1000,
+) -> ListMultipartUploadsPage:
+    """List Multipart Uploads: one page."""
+    size = check_page_size("max_uploads", max_uploads)
+    reply = await engine.send(
+        _uploads_request(bucket, prefix, delimiter, (key_marker, upload_id_marker), size)
+    )
+    return _uploads_page(reply)
+
+
+_PEEK_UPLOADS = peeker("NextKeyMarker", "NextUploadIdMarker")
+
+
+def _peek_uploads(body: bytes) -> tuple[str, str] | None:
+    found = _PEEK_UPLOADS(body)
+    return (unquote(found[0]), found[1]) if found and found[0] else None
 
 
 # --- the public methods -----------------------------------------------------------------------
@@ -626,22 +666,25 @@ class MultipartOps(OpsBase):
     async def list_multipart_uploads(
         self, bucket: str, *, prefix: str = "", page_size: int = 1000
     ) -> AsyncIterator[MultipartUploadInfo]:
-        """Every multipart upload in progress under ``prefix`` (all pages)."""
-
-        def fetch(markers: tuple[str, str]) -> Awaitable[ListMultipartUploadsPage]:
-            return self.list_multipart_uploads_page(
-                bucket,
-                prefix=prefix,
-                key_marker=markers[0],
-                upload_id_marker=markers[1],
-                max_uploads=page_size,
-            )
+        """Every multipart upload in progress under ``prefix`` (all pages; the next page
+        asked for while this one is parsed)."""
+        check_bucket(bucket)
+        size = check_page_size("max_uploads", page_size)
 
         def following(page: ListMultipartUploadsPage) -> tuple[str, str] | None:
             if not page.is_truncated or page.next_key_marker is None:
                 return None
             return page.next_key_marker, page.next_upload_id_marker or ""
 
-        async for page in paginate(fetch, ("", ""), following, "upload listing"):
+        pages = paginate_ahead(
+            self._engine,
+            lambda markers: _uploads_request(bucket, prefix, "", markers, size),
+            lambda reply, _markers: _uploads_page(reply),
+            _peek_uploads,
+            ("", ""),
+            following,
+            "upload listing",
+        )
+        async for page in pages:
             for u in page.uploads:
                 yield u
