@@ -172,7 +172,7 @@ async def test_sse_c_sources_and_restores(
     await cos.put_object(
         bucket, "cold", b"archived", storage_class="ARCHIVE", sse_customer_key=key_a
     )
-    with pytest.raises(Exception, match="SSE-C|customer key") as info:
+    with pytest.raises(Exception, match=r"SSE-C|customer key") as info:
         await cos.restore_object(bucket, "cold", days=1)
     assert getattr(info.value, "status", None) == 400
     assert await cos.restore_object(bucket, "cold", days=1, sse_customer_key=key_a) == 202

@@ -66,7 +66,9 @@ async def test_retried_like_every_call(
     async with await cos.request("PUT", bucket, "k", body=b"data"):
         pass
     assert server.requests.count("PutObject") == 2
-    server.faults.add(action="error", operation="GetObject", status=503, code="SlowDown", times=None)
+    server.faults.add(
+        action="error", operation="GetObject", status=503, code="SlowDown", times=None
+    )
     with pytest.raises(SlowDown) as info:
         await cos.request("GET", bucket, "k")
     assert info.value.attempts == cos.config.retry.max_attempts  # type: ignore[attr-defined]

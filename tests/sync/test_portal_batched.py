@@ -42,8 +42,7 @@ def test_items_before_a_wait_are_handed_over_at_once(lt: _portal.LoopThread) -> 
     async def slow() -> AsyncIterator[int]:
         yield 1
         yield 2
-        while not release.is_set():  # a long wait for the next page
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(release.wait, 30)  # a long wait for the next page
         yield 3
 
     gen = lt.iterate(slow(), batched=True)
