@@ -196,8 +196,8 @@ class Target:
         *,
         expires: int = 3600,
     ) -> dict[str, str]:
-        """Headers for a request, signed as the SDKs sign (``Host`` and the given params only),
-        valid for ``expires`` seconds: reusable for as many identical requests as wanted."""
+        """Headers for a request, signed as the SDKs sign (``Host``, the given params and the
+        ``extra`` headers), valid for ``expires`` seconds: reusable for identical requests."""
         from cos_async import _signing
 
         now = int(time.time())
@@ -208,7 +208,8 @@ class Target:
             method=method,
             path=self.path(key),
             params=params or {},
-            headers={"Host": self.host},
+            # the extra headers are signed too (the local server refuses an unsigned x-cos-acl)
+            headers={"Host": self.host, **extra},
             start=now - 60,
             end=now + expires,
         )

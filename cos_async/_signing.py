@@ -20,6 +20,7 @@ signed like any ``x-cos-*`` header) or, in presigned URLs, as a query parameter 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -93,13 +94,30 @@ def _encode(text: str) -> str:
     return quote(text.encode("utf-8"), safe=_SAFE)
 
 
+#: encodings of names, and of values that are no secret, repeat from request to request (the
+#: host, content types, markers): cached. Values of names with "key" or "token" in them (the
+#: security token, SSE-C keys) never enter the cache, so no secret outlives its request.
+_encode_cached = functools.lru_cache(maxsize=4096)(_encode)
+
+
+def _secret_name(name: str) -> bool:
+    low = name.lower()
+    return "token" in low or "key" in low
+
+
 def canonical(pairs: Iterable[tuple[str, str | None]]) -> tuple[str, str]:
     """Encode and sort ``(name, value)`` pairs: returns ``("a;b", "a=1&b=2")``.
 
     Names are percent-encoded then lower-cased; values are percent-encoded (upper-case hex).
     A value of ``None`` (a parameter without value such as ``?uploads``) is encoded as empty.
     """
-    encoded = sorted((_encode(k).lower(), _encode(v or "")) for k, v in pairs)
+    encoded = sorted(
+        (
+            _encode_cached(k).lower(),
+            (_encode if _secret_name(k) else _encode_cached)(v or ""),
+        )
+        for k, v in pairs
+    )
     names = ";".join(k for k, _ in encoded)
     joined = "&".join(f"{k}={v}" for k, v in encoded)
     return names, joined

@@ -230,11 +230,23 @@ class AiohttpResponse(Response):
         self._slots: _Slots | None = slots
         self.status = resp.status
         self.headers = resp.headers
-        self.what = f"{resp.method} {resp.url.host}{resp.url.raw_path}"
         self._read_timeout = read_timeout
+
+    @property
+    def what(self) -> str:  # type: ignore[override]
+        """``METHOD host/path``, for messages (made when one is needed)."""
+        resp = self._resp
+        return f"{resp.method} {resp.url.host}{resp.url.raw_path}"
 
     async def read(self, limit: int = 64 * 1024 * 1024) -> bytes:
         content = self._resp.content
+        if content.is_eof() and content.exception() is None:
+            # the whole body is already here (a small answer): no wait to guard
+            with map_transport_errors("reading a response"):
+                data = await content.read()
+            if len(data) > limit:
+                raise CosTransportError(f"{self.what}: response body larger than {limit} bytes")
+            return data
         watch = _StallWatch(self._resp, self._read_timeout, self.what)
         with map_transport_errors(self.what):
             chunks: list[bytes] = []

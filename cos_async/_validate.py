@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import email.utils
+import functools
 import json
 import mimetypes
 import os
@@ -232,9 +233,20 @@ def http_date(value: DateLike, name: str) -> str:
     raise InvalidArgument(f"{name} must be a datetime or an HTTP date string, got {value!r}")
 
 
+@functools.lru_cache(maxsize=1024)
+def _type_of_extension(suffixes: str) -> str:
+    return mimetypes.guess_type("x" + suffixes)[0] or "application/octet-stream"
+
+
 def guess_content_type(key: str) -> str:
     """The Content-Type of an object by its key's extension (what COS would store otherwise)."""
-    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+    core = key.rpartition("/")[2].lstrip(".")  # leading dots are no suffix (".bashrc")
+    if "." not in core or ":" in key:  # a "scheme:" prefix is read as a URL's (and "data:")
+        return mimetypes.guess_type(key)[0] or "application/octet-stream"
+    # what guess_type reads of a name is its last two suffixes (".tar.gz"): cached by them
+    last = core.rfind(".")
+    before = core.rfind(".", 0, last)
+    return _type_of_extension(core[before if before >= 0 else last :])
 
 
 def check_tags(tags: object, limit: int = _limits.MAX_OBJECT_TAGS) -> tuple[tuple[str, str], ...]:
