@@ -137,10 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--results", default="results", help="directory for the results (JSON, PNG)")
     p.add_argument(
-        "--no-pin",
-        action="store_true",
-        help="do not pin the servers and the clients to CPUs of their own (pinned by default "
-        "where there are 2 CPUs or more)",
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pin the servers and the clients to CPUs of their own (on by default; it takes "
+        "effect where there are 2 CPUs or more); --no-pin to share the CPUs",
     )
     p.add_argument(
         "--endpoint",
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         help="main suite sections to run, comma-separated (default: small,large,list)",
     )
     args = p.parse_args(argv)
+    args.no_pin = not args.pin  # the suites' spelling
     if (args.endpoint is None) != (args.bucket is None):
         p.error("--endpoint and --bucket go together")
     if args.endpoint is not None and args.suite != "main":

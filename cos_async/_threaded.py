@@ -58,6 +58,58 @@ class ThreadedResponse(Response):
             yield self._body
 
 
+def _read_int(path: str, field: int = 0) -> int | None:
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read().split()[field])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def bulk_send_buffer() -> int | None:
+    """The send buffer to give a bulk connection's socket, or None to leave it to the kernel.
+
+    Linux grows a TCP send buffer by itself (up to ``net.ipv4.tcp_wmem``'s maximum), but a
+    connection that starts each part with a small buffer is woken for every few hundred KiB
+    sent: on a fast path that costs more CPU than the bytes (measured on loopback, 16 MiB × 8
+    parts: 0.61-0.69 client CPU s/GiB with the kernel's buffer, 0.34-0.35 with a fixed 4 MiB
+    one). A fixed size turns the growing off, so it is set only where the system lets it be
+    at least that maximum (``net.core.wmem_max`` ≥ the ``tcp_wmem`` maximum): never smaller
+    than what the kernel would have reached. Elsewhere (the common default ``wmem_max`` of
+    208 KiB) the kernel keeps its own."""
+    limit = _read_int("/proc/sys/net/core/wmem_max")
+    auto = _read_int("/proc/sys/net/ipv4/tcp_wmem", 2)
+    if limit is None or auto is None or limit < auto:
+        return None
+    return auto
+
+
+class _BulkConnection(http.client.HTTPConnection):
+    """A plain-http bulk connection with its send buffer (:func:`bulk_send_buffer`)."""
+
+    send_buffer: int | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        _tune(self.sock, self.send_buffer)
+
+
+class _BulkTLSConnection(http.client.HTTPSConnection):
+    """An https bulk connection with its send buffer (:func:`bulk_send_buffer`)."""
+
+    send_buffer: int | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        _tune(self.sock, self.send_buffer)
+
+
+def _tune(sock: socket.socket | None, send_buffer: int | None) -> None:
+    if sock is not None and send_buffer is not None:
+        with contextlib.suppress(OSError):  # a tuning, never a reason to fail
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+
+
 class _Exchange:
     """One threaded exchange in flight: lets the event loop shut its socket down."""
 
@@ -92,6 +144,8 @@ class _ThreadedPool:
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._closed = False
+        #: the send buffer of new connections (None: the kernel's own; see bulk_send_buffer)
+        self.send_buffer = bulk_send_buffer()
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=config.pool_size, thread_name_prefix="cos-async-io"
         )
@@ -107,11 +161,12 @@ class _ThreadedPool:
         if scheme == "https":
             if self.tls is None:
                 raise CosClientError("an https connection was asked for before its TLS settings")
-            return (
-                http.client.HTTPSConnection(host, port, timeout=timeout, context=self.tls),
-                False,
-            )
-        return http.client.HTTPConnection(host, port, timeout=timeout), False
+            tls_conn = _BulkTLSConnection(host, port, timeout=timeout, context=self.tls)
+            tls_conn.send_buffer = self.send_buffer
+            return tls_conn, False
+        conn = _BulkConnection(host, port, timeout=timeout)
+        conn.send_buffer = self.send_buffer
+        return conn, False
 
     def checkin(self, origin: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
         with self._lock:

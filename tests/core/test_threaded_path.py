@@ -10,6 +10,7 @@ import http.client
 import os
 import socket
 import ssl
+import sys
 import threading
 import time
 from pathlib import Path
@@ -367,3 +368,60 @@ async def test_byte_counts_reach_the_loop_at_most_every_interval(
     assert reports[-1].bytes_done == 8 * MiB
     done = [r.bytes_done for r in reports]
     assert done == sorted(done)
+
+
+# --- the send buffer of bulk connections ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wmem_max", "tcp_wmem_max", "expected"),
+    [
+        (4 * MiB, 4 * MiB, 4 * MiB),  # the system allows the autotuning maximum: fixed at it
+        (16 * MiB, 4 * MiB, 4 * MiB),
+        (212992, 4 * MiB, None),  # the common default: a fixed buffer would be smaller
+        (None, 4 * MiB, None),  # unreadable (not Linux): the kernel's own
+        (4 * MiB, None, None),
+    ],
+)
+def test_the_send_buffer_is_never_set_below_what_the_kernel_would_reach(
+    monkeypatch: pytest.MonkeyPatch,
+    wmem_max: int | None,
+    tcp_wmem_max: int | None,
+    expected: int | None,
+) -> None:
+    values = {
+        ("/proc/sys/net/core/wmem_max", 0): wmem_max,
+        ("/proc/sys/net/ipv4/tcp_wmem", 2): tcp_wmem_max,
+    }
+    monkeypatch.setattr(threaded_mod, "_read_int", lambda path, field=0: values[path, field])
+    assert threaded_mod.bulk_send_buffer() == expected
+
+
+def test_read_int_reads_proc_fields(tmp_path: Path) -> None:
+    f = tmp_path / "tcp_wmem"
+    f.write_text("4096\t16384\t4194304\n")
+    assert threaded_mod._read_int(str(f), 2) == 4194304
+    assert threaded_mod._read_int(str(f), 5) is None
+    assert threaded_mod._read_int(str(tmp_path / "missing")) is None
+    f.write_text("garbage\n")
+    assert threaded_mod._read_int(str(f)) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's SO_SNDBUF accounting")
+async def test_bulk_connections_get_the_send_buffer(
+    cos: AsyncCosClient, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = 123_457  # under any wmem_max, and a size the kernel's own growing never picks
+    monkeypatch.setattr(threaded_mod, "bulk_send_buffer", lambda: asked)
+    src = tmp_path / "src.bin"
+    src.write_bytes(_data(3 * MiB, seed=7))
+    bulk = ThreadedPath(cos.config)
+    await _install(cos, bulk)
+    await cos.upload_file(bucket, "k", src, part_size=MiB, concurrency=2)
+    idle = bulk.idle_connections()
+    assert idle
+    for conn in idle:
+        assert conn.sock is not None
+        # Linux doubles what is asked for (the bookkeeping overhead)
+        assert conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) == 2 * asked
+    bulk.close()

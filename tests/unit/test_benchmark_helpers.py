@@ -187,3 +187,25 @@ def test_target_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Target.from_environment("http://10.0.0.1:8080", "b-1").region == "ap-chengdu"
     with pytest.raises(ValueError, match="path"):
         Target.from_environment("http://10.0.0.1:8080/prefix", "b-1")
+
+
+def test_transfer_ratios_check_throughput_floors_and_cpu_ceilings() -> None:
+    from benchmarks import transfers
+
+    ids = {i for a, b, *_ in transfers._RATIOS for i in (a, b)}
+    results = [{"id": i, "mb_per_s": 1000.0, "client_cpu_s_per_gib": 0.5} for i in ids]
+    by_id = {r["id"]: r for r in results}
+    by_id["up_ours_default"]["client_cpu_s_per_gib"] = 0.6  # 1.2× the raw file upload's CPU
+    ratios = {q["comparison"]: q for q in transfers._ratios(results)}
+    cpu = ratios["upload: ours ÷ raw aiohttp reading the same file (signed); CPU ≤ 1.25×"]
+    assert cpu["cpu_ratio"] == pytest.approx(1.2)
+    assert cpu["met"] is True
+    by_id["up_ours_default"]["client_cpu_s_per_gib"] = 0.65  # 1.3×: over the ceiling
+    ratios = {q["comparison"]: q for q in transfers._ratios(results)}
+    assert ratios[cpu["comparison"]]["met"] is False
+    equal = ratios["upload: ours ÷ official, equal settings (8 MiB × 5)"]
+    assert equal["met"] is False  # 1.0× against a floor of 1.3×
+    by_id["up_ours_8x5"]["mb_per_s"] = 1300.0
+    ratios = {q["comparison"]: q for q in transfers._ratios(results)}
+    assert ratios[equal["comparison"]]["met"] is True
+    assert ratios["download: ours (no verify) ÷ official EnableCRC=False, defaults"]["met"] is None
