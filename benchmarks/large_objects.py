@@ -12,6 +12,7 @@ CRC-64 (outside the timing).
 
 from __future__ import annotations
 
+import random
 import shutil
 import tempfile
 import time
@@ -259,7 +260,13 @@ class LargeObjects:
             progress.done(2.0 + 4.0 * self.size / GiB)
             for r in range(-self.warmup, self.runs):
                 what = "warm-up" if r < 0 else f"round {r + 1}/{self.runs}"
-                for m in self.measurements:
+                # each round in its own seeded order, as in --suite transfers: what a run
+                # inherits from the one before it (this VM hands memory freed for a second or
+                # two back to its host, and faulting it in again is slow) does not fall on the
+                # same client every time
+                order = list(self.measurements)
+                random.Random(r + 1000).shuffle(order)
+                for m in order:
                     progress.start("large objects", f"{what}: {m['op']} {m['client']} {m['id']}")
                     result = bench.once(m)
                     if r >= 0:

@@ -194,3 +194,25 @@ def test_endpoint_mode_against_a_server_started_elsewhere(tmp_path: Path) -> Non
         server.wait(timeout=30)
         if server.stdout is not None:
             server.stdout.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_startup_benchmark_quick(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.startup", "--quick", "--results", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads((tmp_path / "startup.json").read_text(encoding="utf-8"))
+    assert set(data["imports"]) >= {"import cos_async", "import cos_sync", "import aiohttp"}
+    for row in data["imports"].values():
+        assert _positive_finite(row["wall_s"])
+        assert _positive_finite(row["cpu_s"])
+    assert set(data["first_request"]) == {"async", "sync", "official"}
+    for row in data["first_request"].values():
+        assert all(_positive_finite(row[k]) for k in row)  # CPU included: process_time
+    assert "first head_object" in proc.stdout
