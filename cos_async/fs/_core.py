@@ -178,6 +178,38 @@ class _CosFileSystemType(type(AsyncFileSystem)):  # type: ignore[misc]  # fsspec
         return super().__call__(*args, **kwargs)
 
 
+def _fsspec_batch_size() -> int:
+    """fsspec's batch size for operations without local files (its configuration's)."""
+    from fsspec.asyn import _get_batch_size
+
+    return int(_get_batch_size(nofiles=True))
+
+
+async def _gather_bounded(
+    calls: list[tuple[Any, str]], limit: int, kwargs: Mapping[str, Any]
+) -> list[Any]:
+    """``[await fn(arg, **kwargs) for fn, arg in calls]`` with at most ``limit`` in flight, in
+    the order given; an ``Exception`` is returned in its place (fsspec's
+    ``return_exceptions=True``), anything else (a cancellation) goes on."""
+    if limit <= 0:
+        raise ValueError(f"batch_size must be positive or -1, got {limit}")
+    results: list[Any] = [None] * len(calls)
+    todo = iter(range(len(calls)))
+
+    async def worker() -> None:
+        for i in todo:
+            fn, arg = calls[i]
+            try:
+                results[i] = await fn(arg, **kwargs)
+            except Exception as exc:  # returned in its place, as fsspec does
+                results[i] = exc
+
+    workers = min(limit, len(calls))
+    if workers:
+        await asyncio.gather(*(worker() for _ in range(workers)))
+    return results
+
+
 class CosFileSystem(AsyncFileSystem, metaclass=_CosFileSystemType):  # type: ignore[misc]
     """COS as an fsspec filesystem: ``fsspec.filesystem("cos", region=..., secret_id=...,
     secret_key=...)``, or any ``cos://`` URL with ``storage_options``.
@@ -527,6 +559,37 @@ class CosFileSystem(AsyncFileSystem, metaclass=_CosFileSystemType):  # type: ign
         return sum(sizes.values()) if total else sizes
 
     # --- reading -------------------------------------------------------------------------------
+
+    async def _cat(
+        self,
+        path: Any,
+        recursive: bool = False,
+        on_error: str = "raise",
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """fsspec's ``_cat`` (the same arguments, results and errors), with its batches run by
+        a few workers instead of ``fsspec.asyn._run_coros_in_chunks``: that one waits on every
+        pending future after each completion, which made ``cat`` of 1,000 small objects spend
+        more CPU in the waiting than in the requests."""
+        paths = await self._expand_path(path, recursive=recursive)
+        size = batch_size or self.batch_size
+        if size is None:
+            size = _fsspec_batch_size()
+        out = await _gather_bounded(
+            [(self._cat_file, p) for p in paths], len(paths) if size == -1 else size, kwargs
+        )
+        if on_error == "raise":
+            error = next((x for x in out if isinstance(x, Exception)), None)
+            if error is not None:
+                raise error
+        if len(paths) > 1 or isinstance(path, list) or paths[0] != self._strip_protocol(path):
+            return {
+                k: v
+                for k, v in zip(paths, out, strict=True)
+                if on_error != "omit" or not isinstance(v, Exception)
+            }
+        return out[0]
 
     async def _cat_file(
         self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any

@@ -4,6 +4,7 @@ survives a pickle or a fork (nothing of a loop or a connection)."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import pickle
@@ -515,3 +516,45 @@ def test_any_fsspec_cache_reads_right(
         assert f.read() == data[-4:]
         f.seek(0)
         assert f.read() == data
+
+
+def test_cat_of_many_paths_keeps_fsspec_semantics(cos_fs: CosFileSystem, cos_bucket: str) -> None:
+    paths = {f"{cos_bucket}/cat/{i:03}": str(i).encode() for i in range(40)}
+    cos_fs.pipe(paths)
+    missing = f"{cos_bucket}/cat/missing"
+    asked = [*paths, missing]
+    with pytest.raises(FileNotFoundError):
+        cos_fs.cat(asked)  # on_error="raise": the first error
+    got = cos_fs.cat(asked, on_error="return")
+    assert list(got) == asked  # in the order asked
+    assert isinstance(got[missing], FileNotFoundError)
+    assert {k: v for k, v in got.items() if k != missing} == paths
+    assert cos_fs.cat(asked, on_error="omit") == paths
+    first = next(iter(paths))
+    assert cos_fs.cat(first) == paths[first]  # one path, not a list: the bytes
+    assert cos_fs.cat([first]) == {first: paths[first]}
+    assert cos_fs.cat(list(paths), batch_size=-1) == paths
+    with pytest.raises(ValueError, match="batch_size"):
+        cos_fs.cat(list(paths), batch_size=-5)
+
+
+def test_cat_runs_at_most_batch_size_at_once(
+    cos_fs: CosFileSystem, cos_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = {f"{cos_bucket}/bounded/{i:03}": b"x" for i in range(30)}
+    cos_fs.pipe(paths)
+    real = CosFileSystem._cat_file
+    state = {"now": 0, "most": 0}
+
+    async def counting(self: CosFileSystem, path: str, **kwargs: Any) -> bytes:
+        state["now"] += 1
+        state["most"] = max(state["most"], state["now"])
+        try:
+            await asyncio.sleep(0.01)
+            return await real(self, path, **kwargs)
+        finally:
+            state["now"] -= 1
+
+    monkeypatch.setattr(CosFileSystem, "_cat_file", counting)
+    assert cos_fs.cat(list(paths), batch_size=4) == paths
+    assert state["most"] == 4
