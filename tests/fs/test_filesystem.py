@@ -558,3 +558,26 @@ def test_cat_runs_at_most_batch_size_at_once(
     monkeypatch.setattr(CosFileSystem, "_cat_file", counting)
     assert cos_fs.cat(list(paths), batch_size=4) == paths
     assert state["most"] == 4
+
+
+def test_cat_runs_no_more_than_the_pool_at_once(
+    cos_storage_options: dict[str, Any], cos_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fs = CosFileSystem(**cos_storage_options, pool_size=3, skip_instance_cache=True)
+    paths = {f"{cos_bucket}/pool/{i:03}": b"x" for i in range(12)}
+    fs.pipe(paths)
+    real = CosFileSystem._cat_file
+    state = {"now": 0, "most": 0}
+
+    async def counting(self: CosFileSystem, path: str, **kwargs: Any) -> bytes:
+        state["now"] += 1
+        state["most"] = max(state["most"], state["now"])
+        try:
+            await asyncio.sleep(0.01)
+            return await real(self, path, **kwargs)
+        finally:
+            state["now"] -= 1
+
+    monkeypatch.setattr(CosFileSystem, "_cat_file", counting)
+    assert fs.cat(list(paths)) == paths  # fsspec's batch size (1280) is far above the pool
+    assert state["most"] == 3
