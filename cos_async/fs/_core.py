@@ -576,7 +576,7 @@ class CosFileSystem(AsyncFileSystem, metaclass=_CosFileSystemType):  # type: ign
         size = batch_size or self.batch_size
         if size is None:
             size = _fsspec_batch_size()
-        limit = len(paths) if size == -1 else size
+        limit = max(1, len(paths)) if size == -1 else size
         if limit <= 0:
             raise ValueError(f"batch_size must be positive or -1, got {size}")
         # no more workers than the client has connections: the others would only wait for one

@@ -534,6 +534,8 @@ def test_cat_of_many_paths_keeps_fsspec_semantics(cos_fs: CosFileSystem, cos_buc
     assert cos_fs.cat(first) == paths[first]  # one path, not a list: the bytes
     assert cos_fs.cat([first]) == {first: paths[first]}
     assert cos_fs.cat(list(paths), batch_size=-1) == paths
+    with pytest.raises(FileNotFoundError):
+        cos_fs.cat([], batch_size=-1)  # as fsspec: nothing to expand is no file
     with pytest.raises(ValueError, match="batch_size"):
         cos_fs.cat(list(paths), batch_size=-5)
 
