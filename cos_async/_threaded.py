@@ -69,11 +69,10 @@ def _read_int(path: str, field: int = 0) -> int | None:
 def bulk_send_buffer() -> int | None:
     """The send buffer to give a bulk connection's socket, or None to leave it to the kernel.
 
-    Linux grows a TCP send buffer by itself (up to ``net.ipv4.tcp_wmem``'s maximum), but a
-    connection that starts each part with a small buffer is woken for every few hundred KiB
-    sent: on a fast path that costs more CPU than the bytes (measured on loopback, 16 MiB × 8
-    parts: 0.61-0.69 client CPU s/GiB with the kernel's buffer, 0.34-0.35 with a fixed 4 MiB
-    one). A fixed size turns the growing off, so it is set only where the system lets it be
+    Linux sizes a TCP send buffer by itself (up to ``net.ipv4.tcp_wmem``'s maximum), and on a
+    fast path its sizing cost more CPU than the bytes: uploads over connections kept from one
+    transfer to the next measured 0.61-0.69 client CPU s/GiB with the kernel's buffer against
+    0.34-0.35 with a fixed 4 MiB one (loopback, 16 MiB × 8 parts, pinned CPUs). A fixed size turns the growing off, so it is set only where the system lets it be
     at least that maximum (``net.core.wmem_max`` ≥ the ``tcp_wmem`` maximum): never smaller
     than what the kernel would have reached. Elsewhere (the common default ``wmem_max`` of
     208 KiB) the kernel keeps its own."""
