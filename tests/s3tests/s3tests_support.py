@@ -8,10 +8,12 @@ the main client only (every key pair of the local server is the same account).
 # ruff: noqa
 from __future__ import annotations
 
+import gc
 import itertools
 import random
 import string
 import types
+import warnings
 from typing import Any
 
 import boto3
@@ -159,6 +161,14 @@ _clients: list[Any] = []
 def close_clients():
     while _clients:
         _clients.pop().close()
+    # adapted: the vendored tests leave some answers unread (an error's response held in a
+    # reference cycle by its exception, a body never read), whose pooled connection close()
+    # cannot reach; the garbage collector then closes its socket whenever it runs, with a
+    # ResourceWarning that lands on whatever test runs then (an error under our settings).
+    # Collected here, at the end of the s3-tests test that left it, without the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _client(access_key, secret_key, client_config):
