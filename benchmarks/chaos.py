@@ -38,6 +38,7 @@ a few hundred with fixed seeds in CI.
 
 from __future__ import annotations
 
+import abc
 import argparse
 import asyncio
 import collections
@@ -307,20 +308,20 @@ def _chunks(data: bytes, rng: random.Random) -> list[bytes]:
     return out
 
 
-class Driver:
+class Driver(abc.ABC):
     """How a run reaches the client under test: the method ``name`` called with ``args``, a
     ``get_object`` read or save, a one-shot body (a fresh iterator per call)."""
 
     sync = False
 
-    async def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def call(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
 
-    async def read(self, bucket: str, key: str) -> bytes:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def read(self, bucket: str, key: str) -> bytes: ...
 
-    async def save(self, bucket: str, key: str, path: Path) -> int:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def save(self, bucket: str, key: str, path: Path) -> int: ...
 
     def one_shot(self, chunks: list[bytes], variant: str) -> Any:
         """A body that can be read only once (a generator; ``AsyncDriver`` gives an async one
@@ -331,8 +332,8 @@ class Driver:
 
         return gen()
 
-    async def aclose(self) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def aclose(self) -> None: ...
 
 
 class AsyncDriver(Driver):

@@ -13,6 +13,7 @@ discarded. Nothing is buffered beyond one chunk header or trailer line
 
 from __future__ import annotations
 
+import abc
 import base64
 import binascii
 import hashlib
@@ -194,15 +195,15 @@ class Checksum:
 # --- a body checked against its signed SHA-256 and its checksum ---------------------------------
 
 
-class _StreamBase:
+class _StreamBase(abc.ABC):
     """The reader interface the handlers use, over :meth:`readchunk`."""
 
     _done: bool
     _error: CosServerError | None
     total_bytes: int
 
-    async def readchunk(self) -> tuple[bytes, bool]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def readchunk(self) -> tuple[bytes, bool]: ...
 
     def at_eof(self) -> bool:
         return self._done
